@@ -1,0 +1,218 @@
+"""The index directory: plain files in versions, switched atomically.
+
+Layout::
+
+    HOME/
+      CURRENT                  name of the version readers open (replaced atomically)
+      versions/<name>/
+        manifest.json          format version, counts, dictionary hash, chunking settings
+        documents.jsonl        one document per line: metadata, text, blocks, pages, sections
+        passages.jsonl         one passage per line (see ``Passage``)
+        dictionary.txt         names found in the corpus, added to the tokenizer
+      .lock                    held by a writer
+
+A writer builds a new version in a temporary folder, renames it into ``versions/`` and only then
+replaces ``CURRENT``; a crash at any point leaves the previous version intact and current. A reader
+that opened a version keeps reading it even if a writer switches ``CURRENT`` meanwhile.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
+from ..schema import Document, Passage, Section
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 3  # the current one and two before it, for readers still using them
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            fh.write("\n")
+            n += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    return n
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield json.loads(line)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(
+            f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建"
+        ) from None
+
+
+@dataclass
+class IndexVersion:
+    """One immutable version of an index, as a reader sees it."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
+        for row in _read_jsonl(self.path / "documents.jsonl"):
+            sections = [Section(**s) for s in row.pop("sections", [])]
+            yield Document.from_dict(row), sections
+
+    def iter_passages(self) -> Iterator[Passage]:
+        for row in _read_jsonl(self.path / "passages.jsonl"):
+            yield Passage.from_dict(row)
+
+    def names(self) -> list[str]:
+        path = self.path / "dictionary.txt"
+        if not path.exists():
+            return []
+        return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln]
+
+
+class IndexStore:
+    """Reads and writes the versions of one index home directory."""
+
+    def __init__(self, home: str | Path):
+        self.home = Path(home)
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.home / "versions"
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.home / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def exists(self) -> bool:
+        return self.current_name() is not None
+
+    def open(self) -> IndexVersion:
+        name = self.current_name()
+        if name is None:
+            raise IndexNotFoundError(
+                f"索引不存在：{self.home}；请先运行 dangjian ingest 文件或文件夹 --index {self.home}"
+            )
+        path = self.versions_dir / name
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IndexCorruptError(
+                f"索引版本 {path} 无法读取（{exc}）；请删除 {self.home} 后用 dangjian ingest 重建"
+            ) from None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorruptError(
+                f"索引 {self.home} 的格式版本是 {manifest.get('format_version')}，本程序需要 {FORMAT_VERSION}；"
+                f"请删除该目录后用 dangjian ingest 重建"
+            )
+        return IndexVersion(path, manifest)
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DangjianError(
+                    f"另一个导入任务正在写入索引 {self.home}，请等它完成后再试", code="index_busy"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def write(
+        self,
+        *,
+        documents: Iterable[tuple[Document, list[Section]]],
+        passages: Iterable[Passage],
+        names: list[str],
+        manifest: dict[str, Any],
+    ) -> IndexVersion:
+        """Write a new version and make it current. Call inside ``write_lock``."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.versions_dir / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            n_docs = _write_jsonl(
+                tmp / "documents.jsonl",
+                ({**doc.to_dict(), "sections": [s.to_dict() for s in secs]} for doc, secs in documents),
+            )
+            n_passages = _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
+            (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+            full_manifest = {
+                "format_version": FORMAT_VERSION,
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                **manifest,
+                "counts": {**manifest.get("counts", {}), "documents": n_docs, "passages": n_passages},
+            }
+            with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+                json.dump(full_manifest, fh, ensure_ascii=False, indent=2)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            name = f"v{self._last_number() + 1:06d}"
+            final = self.versions_dir / name
+            os.rename(tmp, final)
+            _fsync_dir(self.versions_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        pointer = self.home / f"CURRENT.{uuid.uuid4().hex}.tmp"
+        with open(pointer, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer, self.home / "CURRENT")
+        _fsync_dir(self.home)
+        self._collect_garbage(keep=name)
+        return IndexVersion(final, full_manifest)
+
+    def _version_dirs(self) -> list[Path]:
+        if not self.versions_dir.is_dir():
+            return []
+        return sorted(p for p in self.versions_dir.iterdir() if p.name.startswith("v") and p.name[1:].isdigit())
+
+    def _last_number(self) -> int:
+        dirs = self._version_dirs()
+        return int(dirs[-1].name[1:]) if dirs else 0
+
+    def _collect_garbage(self, keep: str) -> None:
+        """Remove versions beyond the last few, and folders left by writers that crashed.
+
+        Runs under the write lock, so any temporary folder belongs to a dead writer.
+        """
+        for path in self.versions_dir.glob(".tmp-*"):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in self._version_dirs()[:-KEEP_VERSIONS]:
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True)

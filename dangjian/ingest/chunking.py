@@ -1,0 +1,163 @@
+"""``chunk_sections(doc, sections)``: passages that never cross a section boundary.
+
+A section's own text (its heading and paragraphs, not its children) becomes one passage when it
+fits in ``max_chars``; so an 一是 item stays whole. Longer text is split at paragraph ends, then at
+sentence ends (。！？；), then at commas, into pieces of about ``target_chars``. A cut never falls
+inside quotes or brackets, so an enumeration like “组织联建、资源联享、…、发展联促” is never split,
+and never at 、 at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from ..schema import Block, Document, Passage, Section
+
+DEFAULT_TARGET_CHARS = 300
+DEFAULT_MAX_CHARS = 500
+
+_OPEN = "“‘《（(「『【〔["
+_CLOSE = "”’》）)」』】〕]"
+_PAIRS = dict(zip(_CLOSE, _OPEN))
+_SENTENCE_END = set("。！？；!?;")
+_CLAUSE_END = set("，,：:")
+_TRAILING = set(_CLOSE) | {"…"}
+
+
+def _cut_points(text: str, start: int, end: int, enders: set[str]) -> list[int]:
+    """Offsets just after a sentence/clause end that lies outside quotes and brackets."""
+    points: list[int] = []
+    depth: list[str] = []
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in _OPEN and not (ch == "“" and depth and depth[-1] == "“"):
+            depth.append(ch)
+        elif ch in _PAIRS:
+            if depth and depth[-1] == _PAIRS[ch]:
+                depth.pop()
+        elif ch == "\n":
+            depth.clear()  # an unbalanced quote never protects past its paragraph
+        if ch in enders and not depth:
+            j = i + 1
+            while j < end and text[j] in _TRAILING:
+                j += 1
+            if j < end:
+                points.append(j)
+            i = j
+            continue
+        i += 1
+    return points
+
+
+def _split(text: str, start: int, end: int, max_chars: int, levels: tuple[set[str], ...]) -> list[tuple[int, int]]:
+    """Pieces of ``[start, end)`` no longer than ``max_chars``, cut at the coarsest level that works."""
+    if end - start <= max_chars:
+        return [(start, end)]
+    if not levels:  # no punctuation at all: cut by length
+        return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
+    bounds = [start] + _cut_points(text, start, end, levels[0]) + [end]
+    pieces: list[tuple[int, int]] = []
+    for s, e in zip(bounds, bounds[1:]):
+        pieces.extend(_split(text, s, e, max_chars, levels[1:]))
+    return pieces
+
+
+def _pack(pieces: list[tuple[int, int]], target: int, max_chars: int) -> list[tuple[int, int]]:
+    """Group consecutive pieces into ranges of about equal length, each at most ``max_chars``."""
+    total = pieces[-1][1] - pieces[0][0]
+    goal = total / max(1, math.ceil(total / target))
+    groups: list[tuple[int, int]] = []
+    cur_start, cur_end = pieces[0]
+    for s, e in pieces[1:]:
+        cur_len, new_len = cur_end - cur_start, e - cur_start
+        if new_len > max_chars or (new_len > goal and abs(cur_len - goal) <= abs(new_len - goal)):
+            groups.append((cur_start, cur_end))
+            cur_start = s
+        cur_end = e
+    groups.append((cur_start, cur_end))
+    return groups
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _own_ranges(sections: list[Section], section: Section) -> list[tuple[int, int]]:
+    """The parts of a section that no child covers, as maximal contiguous ranges."""
+    ranges, pos = [], section.start
+    for child in sections[section.index + 1 :]:
+        if child.parent == section.index:
+            if child.start > pos:
+                ranges.append((pos, child.start))
+            pos = max(pos, child.end)
+        elif child.depth <= section.depth:
+            break
+    if section.end > pos:
+        ranges.append((pos, section.end))
+    return ranges
+
+
+def chunk_sections(
+    doc: Document,
+    sections: list[Section],
+    *,
+    target_chars: int = DEFAULT_TARGET_CHARS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> list[Passage]:
+    """Cut each section's own text into passages; ``doc.text[p.start:p.end] == p.text``."""
+    if target_chars < 20 or max_chars < target_chars:
+        raise ValueError("need 20 <= target_chars <= max_chars")
+    text = doc.text
+    root = sections[0]
+    content: list[Block] = [
+        b for b in doc.blocks
+        if b.kind != "meta" and not (root.heading_end > root.heading_start and b.start <= root.heading_start < b.end)
+    ]
+    block_ends = [b.end for b in content]
+    passages: list[Passage] = []
+    for section in sections:
+        has_children = any(s.parent == section.index for s in sections[section.index + 1 : section.index + 2])
+        for r_start, r_end in _own_ranges(sections, section):
+            fragments = []
+            for b in content[bisect.bisect_right(block_ends, r_start) :]:
+                if b.start >= r_end:
+                    break
+                s, e = _trim(text, max(b.start, r_start), min(b.end, r_end))
+                if e > s:
+                    fragments.append((s, e))
+            if not fragments:
+                continue
+            if has_children and fragments[-1][1] <= section.heading_end:
+                continue  # only the heading: it lives on in the children's section paths
+            pieces: list[tuple[int, int]] = []
+            if fragments[-1][1] - fragments[0][0] <= max_chars:
+                pieces = [(fragments[0][0], fragments[-1][1])]
+            else:
+                for s, e in fragments:
+                    pieces.extend(_split(text, s, e, max_chars, (_SENTENCE_END, _CLAUSE_END)))
+                pieces = _pack(pieces, target_chars, max_chars)
+            for s, e in pieces:
+                s, e = _trim(text, s, e)
+                if e <= s:
+                    continue
+                passages.append(
+                    Passage(
+                        passage_id=f"{doc.doc_id}-{len(passages):05d}",
+                        doc_id=doc.doc_id,
+                        title=doc.title,
+                        section_path=list(section.path),
+                        text=text[s:e],
+                        start=s,
+                        end=e,
+                        page=doc.page_at(s),
+                        page_end=doc.page_at(e - 1),
+                        section_index=section.index,
+                    )
+                )
+    return passages

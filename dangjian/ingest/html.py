@@ -1,0 +1,106 @@
+"""HTML pages: the visible text, ``<h1>``–``<h6>`` as headings, table rows as lines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import InputFileError
+from ..schema import Block, Document
+from .common import decode_text, make_document, read_bytes
+from .plain import guess_title
+
+_SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "select", "button"}
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "body", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+    "section", "table", "thead", "tbody", "tfoot", "ul", "br", "caption",
+}
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WS_RE = re.compile(r"[ \t\r\n\f\u00a0]+")
+_CJK_SPACE_RE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])")
+
+
+def _hidden(tag) -> bool:
+    attrs = tag.attrs or {}
+    return (
+        "hidden" in attrs
+        or str(attrs.get("aria-hidden", "")).lower() == "true"
+        or bool(_HIDDEN_STYLE_RE.search(str(attrs.get("style", ""))))
+    )
+
+
+def _clean(text: str) -> str:
+    return _CJK_SPACE_RE.sub("", _WS_RE.sub(" ", text)).strip()
+
+
+def load_html(path: Path, *, max_file_mb: float) -> Document:
+    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+    raw = decode_text(read_bytes(path, max_file_mb=max_file_mb), path)
+    soup = BeautifulSoup(raw, "lxml")
+
+    lines: list[tuple[str, str, int | None]] = []  # (text, kind, level)
+    current: list[str] = []
+
+    def flush(kind: str = "text", level: int | None = None) -> None:
+        text = _clean("".join(current))
+        current.clear()
+        if text:
+            lines.append((text, kind, level))
+
+    # Iterative walk: ("open", tag) / ("close", tag) events keep document order without recursion.
+    stack: list[tuple[str, object]] = [("node", soup)]
+    while stack:
+        action, node = stack.pop()
+        if action == "close":
+            name = node.name
+            if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                flush("heading", int(name[1]))
+            elif name in ("td", "th"):
+                current.append(" | ")
+            elif name == "tr":
+                row = _clean("".join(current)).strip(" |")
+                current.clear()
+                if row:
+                    lines.append((re.sub(r"(?:\s*\|\s*)+", " | ", row), "table", None))
+            elif name in _BLOCK:
+                flush()
+            continue
+        if isinstance(node, (Comment, Declaration, Doctype, ProcessingInstruction)):
+            continue
+        if isinstance(node, NavigableString):
+            current.append(str(node))
+            continue
+        if not isinstance(node, Tag):
+            continue
+        if node.name in _SKIP or _hidden(node):
+            continue
+        if node.name in _BLOCK or node.name in ("h1", "h2", "h3", "h4", "h5", "h6", "tr"):
+            flush()
+        stack.append(("close", node))
+        stack.extend(("node", child) for child in reversed(list(node.children)))
+    flush()
+
+    if not lines:
+        raise InputFileError(path, "网页里没有可见的文字内容", code="empty_file")
+    pieces, blocks, pos = [], [], 0
+    for text, kind, level in lines:
+        if pieces:
+            pieces.append("\n")
+            pos += 1
+        pieces.append(text)
+        blocks.append(Block(pos, pos + len(text), kind=kind, level=level))
+        pos += len(text)
+    text = "".join(pieces)
+    metadata = {}
+    for meta in soup.find_all("meta"):
+        name = str(meta.get("name") or meta.get("property") or "").lower()
+        if name in ("description", "keywords", "author", "date", "og:title") and meta.get("content"):
+            metadata[name] = str(meta["content"])
+    page_title = _clean(soup.title.get_text()) if soup.title else ""
+    if page_title:
+        metadata["html_title"] = page_title
+    title = guess_title(text, blocks, page_title or path.stem)
+    return make_document(text=text, source=str(path), file_type="html", blocks=blocks, title=title, metadata=metadata)

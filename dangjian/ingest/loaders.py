@@ -1,0 +1,66 @@
+"""``path -> Document``: dispatch on the file suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..errors import InputFileError, UnsupportedFileError
+from ..schema import Document
+from .common import DEFAULT_MAX_FILE_MB, check_file
+from .html import load_html
+from .office import load_docx, load_legacy_word
+from .pdf import load_pdf
+from .plain import iter_jsonl, load_md, load_txt
+
+_SINGLE: dict[str, Callable[..., Document]] = {
+    ".txt": load_txt,
+    ".text": load_txt,
+    ".md": load_md,
+    ".markdown": load_md,
+    ".docx": load_docx,
+    ".doc": load_legacy_word,
+    ".wps": load_legacy_word,
+    ".pdf": load_pdf,
+    ".html": load_html,
+    ".htm": load_html,
+}
+SUPPORTED_SUFFIXES = frozenset(_SINGLE) | {".jsonl"}
+
+
+def iter_documents(path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Iterator[Document | InputFileError]:
+    """The documents in one file; problems come back as ``InputFileError`` values.
+
+    Most formats hold one document; a ``.jsonl`` export holds one per line, and a bad line does
+    not stop the others.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            yield from iter_jsonl(path, max_file_mb=max_file_mb)
+            return
+        loader = _SINGLE.get(suffix)
+        if loader is None:
+            check_file(path, max_file_mb=max_file_mb)
+            supported = "、".join(sorted(SUPPORTED_SUFFIXES))
+            raise UnsupportedFileError(
+                path, f"不支持的文件类型“{suffix or '（无扩展名）'}”；支持的类型：{supported}", code="unsupported_file"
+            )
+        yield loader(path, max_file_mb=max_file_mb)
+    except InputFileError as exc:
+        yield exc
+    except MemoryError:
+        yield InputFileError(path, "文件过大，内存不足，无法处理；请拆分后再导入", code="out_of_memory")
+
+
+def load_document(path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Document:
+    """Load a single-document file, raising ``InputFileError`` with a Chinese message on failure.
+
+    For a ``.jsonl`` file this returns its first document.
+    """
+    for item in iter_documents(path, max_file_mb=max_file_mb):
+        if isinstance(item, InputFileError):
+            raise item
+        return item
+    raise InputFileError(path, "文件里没有文档", code="empty_file")

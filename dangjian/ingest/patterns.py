@@ -1,0 +1,90 @@
+"""How Chinese official documents number their headings.
+
+The 公文 ladder is 一、 → （一） → 1. → （1）; laws and charters use 第X编/章/节/条. Each style has
+a rank: a heading of rank r closes every open section of rank >= r. Headings marked by the file
+itself (markdown ``#``, Word heading styles, ``<h1>``–``<h6>``) rank above all numbered styles.
+Full-width and half-width punctuation both count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CN_NUM = "一二三四五六七八九十百千零〇两"
+_NUM = rf"[{CN_NUM}0-9０-９]+"
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingStyle:
+    name: str
+    rank: int
+    pattern: re.Pattern[str]
+    # Whether the heading is only the number (``第三条``) with the body on the same line.
+    label_is_number: bool = False
+
+
+# Order matters only where two patterns could match the same start; ranks give the nesting.
+STYLES: tuple[HeadingStyle, ...] = (
+    HeadingStyle("part", 10, re.compile(rf"第{_NUM}部分(?=[\s\u3000]|$)")),
+    HeadingStyle("bian", 11, re.compile(rf"第{_NUM}编(?=[\s\u3000]|$)")),
+    HeadingStyle("zhang", 12, re.compile(rf"第{_NUM}章(?=[\s\u3000]|$)")),
+    HeadingStyle("jie", 13, re.compile(rf"第{_NUM}节(?=[\s\u3000]|$)")),
+    HeadingStyle(
+        "tiao", 14, re.compile(rf"第{_NUM}条(?:之[{CN_NUM}]+)?(?=[\s\u3000]|$)"), label_is_number=True
+    ),
+    HeadingStyle("cn", 15, re.compile(rf"[{CN_NUM}]{{1,3}}(?:、|[．.](?![0-9０-９]))")),
+    HeadingStyle("paren_cn", 16, re.compile(rf"[（(][{CN_NUM}]{{1,3}}[）)]")),
+    HeadingStyle("arabic", 17, re.compile(r"[0-9０-９]{1,2}(?:、|[.．](?![0-9０-９]))")),
+    HeadingStyle("paren_arabic", 18, re.compile(r"[（(][0-9０-９]{1,2}[）)]")),
+    HeadingStyle("circled", 19, re.compile(r"[①-⑳]")),
+)
+ITEM_RANK = 30  # 一是/二是… inside a paragraph
+MARKUP_RANK_BASE = 0  # markdown/Word/HTML heading level n has rank n (1..9)
+
+MD_HEADING_RE = re.compile(r"(#{1,6})[ \t]+(?=\S)")
+
+# Inline items: 一是… 二是… at the start of a paragraph or right after a sentence end.
+ITEM_RE = re.compile(rf"(?:(?<=^)|(?<=[。；;！!？?：:\n]))[\s\u3000]*([{CN_NUM}]{{1,3}})是")
+
+SENTENCE_END = "。！？；!?;"
+TERMINAL_RE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")
+CONTINUATION_START = "，、。；：！？）》」』”,;:!?)"
+
+
+def match_style(line: str) -> tuple[HeadingStyle, re.Match[str]] | None:
+    """The numbered heading style ``line`` starts with, if any (``line`` is already stripped)."""
+    first = line[:1]
+    if not first:
+        return None
+    for style in STYLES:
+        m = style.pattern.match(line)
+        if m:
+            return style, m
+    return None
+
+
+def looks_like_heading_start(line: str) -> bool:
+    return bool(MD_HEADING_RE.match(line)) or match_style(line) is not None
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+_CN_DIGITS.update({"〇": 0, "两": 2})
+
+
+def cn_to_int(text: str) -> int | None:
+    """Parse small Chinese or Arabic numerals (``十二`` → 12, ``二十`` → 20, ``一百零五`` → 105)."""
+    text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (current or 1) * unit
+            current = 0
+        else:
+            return None
+    return total + current

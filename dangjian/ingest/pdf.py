@@ -1,0 +1,168 @@
+"""PDF files with a text layer (pdfminer.six, MIT).
+
+Lines are read with their positions, running headers/footers and page numbers are dropped, and
+visual lines are joined back into paragraphs (Chinese text wraps without spaces). Every character
+range keeps the page it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputFileError
+from ..schema import Block, Document, PageSpan
+from .common import check_file, make_document
+from .patterns import looks_like_heading_start
+from .plain import guess_title
+
+_PAGE_NUMBER_RE = re.compile(
+    r"^[-—–_·•\s]*(?:第\s*)?[0-9]{1,4}\s*(?:页)?(?:\s*[/／]\s*[0-9]{1,4}|\s*共\s*[0-9]{1,4}\s*页)?[-—–_·•\s]*$"
+    r"|^(?:page|p\.)\s*[0-9]{1,4}(?:\s*(?:/|of)\s*[0-9]{1,4})?$",
+    re.I,
+)
+_DIGITS_RE = re.compile(r"[0-9]+")
+_LATIN_END = re.compile(r"[A-Za-z0-9,.;:]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9(]")
+MARGIN = 0.09  # top/bottom share of the page where running heads and folios live
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+
+def _page_lines(layout) -> list[_Line]:
+    from pdfminer.layout import LTTextContainer, LTTextLine
+
+    lines: list[_Line] = []
+
+    def visit(obj) -> None:
+        if isinstance(obj, LTTextLine):
+            text = obj.get_text().strip()
+            if text:
+                lines.append(_Line(text, obj.x0, obj.x1, obj.y0, obj.y1))
+        elif isinstance(obj, LTTextContainer) or hasattr(obj, "__iter__"):
+            for child in obj:
+                visit(child)
+
+    for obj in layout:
+        visit(obj)
+    # Reading order: top to bottom, then left to right; pieces on one baseline become one line.
+    lines.sort(key=lambda ln: (-round(ln.y1), ln.x0))
+    merged: list[_Line] = []
+    for ln in lines:
+        if merged and abs(merged[-1].y1 - ln.y1) < 2 and ln.x0 >= merged[-1].x1 - 1:
+            last = merged[-1]
+            gap = ln.x0 - last.x1
+            sep = " | " if gap > 20 else ""
+            merged[-1] = _Line(last.text + sep + ln.text, last.x0, ln.x1, min(last.y0, ln.y0), last.y1)
+        else:
+            merged.append(ln)
+    return merged
+
+
+def _running_lines(pages: list[tuple[float, list[_Line]]]) -> set[str]:
+    """Texts (digits masked) that appear in the top or bottom margin of at least half the pages."""
+    if len(pages) < 2:
+        return set()
+    counts: Counter[str] = Counter()
+    for height, lines in pages:
+        seen = {
+            _DIGITS_RE.sub("#", ln.text)
+            for ln in lines
+            if ln.y0 > height * (1 - MARGIN) or ln.y1 < height * MARGIN
+        }
+        counts.update(seen)
+    return {text for text, n in counts.items() if n >= max(2, len(pages) / 2)}
+
+
+def _drop_margins(height: float, lines: list[_Line], running: set[str]) -> list[_Line]:
+    kept = []
+    for ln in lines:
+        in_margin = ln.y0 > height * (1 - MARGIN) or ln.y1 < height * MARGIN
+        if in_margin and (_DIGITS_RE.sub("#", ln.text) in running or _PAGE_NUMBER_RE.match(ln.text)):
+            continue
+        kept.append(ln)
+    return kept
+
+
+def load_pdf(path: Path, *, max_file_mb: float) -> Document:
+    check_file(path, max_file_mb=max_file_mb)
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    pages: list[tuple[float, list[_Line]]] = []
+    try:
+        for layout in extract_pages(str(path), laparams=LAParams()):
+            pages.append((layout.height, _page_lines(layout)))
+    except PDFPasswordIncorrect:
+        raise InputFileError(path, "PDF 已加密（需要密码才能打开），请先解除密码保护后再导入", code="encrypted_file") from None
+    except Exception as exc:  # pdfminer raises many exception types on damaged files
+        if not pages:
+            raise InputFileError(path, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
+    if not pages:
+        raise InputFileError(path, "PDF 里没有页面", code="empty_file")
+    if sum(len(ln.text) for _, lines in pages for ln in lines) < 10:
+        raise InputFileError(path, f"PDF 没有文字层（共 {len(pages)} 页，可能是扫描件），需要先进行 OCR", code="no_text_layer")
+
+    running = _running_lines(pages)
+    pieces: list[str] = []
+    blocks: list[Block] = []
+    spans: list[PageSpan] = []
+    pos = 0
+    empty_pages = []
+    prev_full = False  # whether the last line so far ran to the right margin (paragraph continues)
+    for page_no, (height, lines) in enumerate(pages, start=1):
+        lines = _drop_margins(height, lines, running)
+        if not lines:
+            empty_pages.append(page_no)
+            continue
+        widths = [ln.x1 - ln.x0 for ln in lines if len(ln.text) > 5]
+        char_w = statistics.median([(ln.x1 - ln.x0) / len(ln.text) for ln in lines]) if lines else 10.0
+        left = min(ln.x0 for ln in lines)
+        right = max(ln.x1 for ln in lines) if widths else left
+        gaps = [a.y0 - b.y1 for a, b in zip(lines, lines[1:]) if a.y0 > b.y1]
+        typical_gap = statistics.median(gaps) if gaps else char_w
+        page_start = pos
+        prev: _Line | None = None
+        for ln in lines:
+            indented = ln.x0 > left + 1.5 * char_w
+            new_para = (
+                not blocks
+                or indented
+                or not prev_full
+                or looks_like_heading_start(ln.text)
+                or (prev is not None and prev.y0 - ln.y1 > 1.8 * typical_gap + 1)
+            )
+            if new_para:
+                if pieces:
+                    pieces.append("\n")
+                    pos += 1
+                blocks.append(Block(pos, pos))
+            elif pieces and _LATIN_END.search(pieces[-1]) and _LATIN_START.search(ln.text):
+                pieces.append(" ")
+                pos += 1
+            pieces.append(ln.text)
+            pos += len(ln.text)
+            blocks[-1].end = pos
+            prev_full = ln.x1 >= right - 2 * char_w and not looks_like_heading_start(ln.text)
+            prev = ln
+        spans.append(PageSpan(page_start, pos, page_no))
+    text = "".join(pieces)
+    # A paragraph that continues onto the next page is one block; pages still map each range.
+    metadata = {"page_count": len(pages)}
+    if empty_pages:
+        metadata["pages_without_text"] = empty_pages
+    return make_document(
+        text=text, source=str(path), file_type="pdf", blocks=blocks, pages=spans,
+        title=guess_title(text, blocks, path.stem), metadata=metadata,
+    )

@@ -1,0 +1,106 @@
+"""Finding the files to ingest, and what a folder's ``manifest.json`` says about them."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_KEYS = ("title", "type", "issuer", "date", "origin", "licence", "sample")
+
+
+@dataclass
+class Skipped:
+    """A file (or a line of a bulk file) that was not ingested, and why."""
+
+    path: str
+    code: str
+    reason: str
+
+
+@dataclass
+class Duplicate:
+    source: str
+    duplicate_of: str
+    doc_id: str
+
+
+@dataclass
+class IngestReport:
+    index_dir: str
+    version: str = ""
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    sections: int = 0
+    passages: int = 0
+    total_documents: int = 0
+    total_passages: int = 0
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    manifest_entry: dict[str, Any] | None = None
+
+
+def _read_manifest(folder: Path, skipped: list[Skipped]) -> dict[str, dict[str, Any]]:
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["documents"] if isinstance(data, dict) else data
+        result = {}
+        for entry in entries:
+            result[str(entry["file"])] = {k: entry[k] for k in MANIFEST_KEYS if k in entry}
+        return result
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        skipped.append(Skipped(str(path), "bad_manifest", f"清单文件格式不正确，已忽略（{exc}）"))
+        return {}
+
+
+def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tuple[list[SourceFile], list[Skipped]]:
+    """Files named directly plus every file under named folders (recursive, sorted).
+
+    Hidden files and folders and ``exclude`` (the index itself) are left out; a folder's
+    ``manifest.json`` is read for metadata, not ingested.
+    """
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    exclude = exclude.resolve() if exclude else None
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            skipped.append(Skipped(str(path), "not_found", f"无法导入文件 {path}：文件或文件夹不存在，请检查路径"))
+            continue
+        if not path.is_dir():
+            entry = _read_manifest(path.parent, []).get(path.name)
+            files.append(SourceFile(path, entry))
+            continue
+        for folder, dirnames, filenames in os.walk(path, onerror=lambda e: skipped.append(
+            Skipped(str(e.filename), "permission_denied", f"无法读取文件夹 {e.filename}：{e.strerror}")
+        )):
+            folder_path = Path(folder)
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if not d.startswith(".") and (exclude is None or (folder_path / d).resolve() != exclude)
+            )
+            manifest = _read_manifest(folder_path, skipped)
+            for name in sorted(filenames):
+                if name.startswith(".") or name == MANIFEST_NAME:
+                    continue
+                files.append(SourceFile(folder_path / name, manifest.get(name)))
+    return files, skipped

@@ -1,0 +1,115 @@
+"""The data model: the one place these types are defined.
+
+Offsets always point into the original ``Document.text``:
+``doc.text[p.start:p.end] == p.text`` for every passage ``p`` of ``doc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Block:
+    """A paragraph-like range of ``Document.text`` as the source file laid it out.
+
+    ``kind``: ``text`` (a paragraph), ``table`` (one table row, cells joined by `` | ``),
+    ``heading`` (the file itself marked it as a heading: Word style, ``<h2>``, markdown ``##``),
+    ``meta`` (front matter, document header, comments: never cut into passages).
+    ``level`` is the heading level the file gave (1 = top) when ``kind == "heading"``.
+    """
+
+    start: int
+    end: int
+    kind: str = "text"
+    level: int | None = None
+
+
+@dataclass(slots=True)
+class PageSpan:
+    """Characters ``[start, end)`` of ``Document.text`` come from page ``page`` (1-based)."""
+
+    start: int
+    end: int
+    page: int
+
+
+@dataclass(slots=True)
+class Document:
+    doc_id: str
+    title: str
+    text: str
+    source: str
+    file_type: str
+    content_hash: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+    pages: list[PageSpan] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        for span in self.pages:
+            if span.start <= offset < span.end:
+                return span.page
+        if self.pages and offset >= self.pages[-1].end:
+            return self.pages[-1].page
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        data = dict(data)
+        data["blocks"] = [Block(**b) for b in data.get("blocks", [])]
+        data["pages"] = [PageSpan(**p) for p in data.get("pages", [])]
+        return cls(**data)
+
+
+@dataclass(slots=True)
+class Section:
+    """A node of the document's section tree.
+
+    ``start``/``end`` cover the heading and everything under it, children included.
+    ``heading`` is the label as written (``（二）突出重点难点，行动再加力，着力打好“攻坚战”``,
+    ``一是加强政治理论学习``, ``第三条``); ``path`` is the labels from the top level down to this
+    section (the document title is not part of it). ``kind``: ``title`` (the root, one per
+    document), ``heading`` (a numbered or styled heading), ``item`` (一是/二是… inside a
+    paragraph).
+    """
+
+    index: int
+    parent: int | None
+    depth: int
+    kind: str
+    heading: str
+    path: list[str]
+    start: int
+    end: int
+    heading_start: int
+    heading_end: int
+    style: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Passage:
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    page_end: int | None = None
+    section_index: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
+        return cls(**data)

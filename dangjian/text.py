@@ -1,0 +1,127 @@
+"""Text normalisation for matching, and the project's private jieba tokenizer.
+
+``normalize`` never changes the length of a string, so an offset into the normalised text is an
+offset into the original: quotes stay verbatim, matching sees simplified half-width text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+# Runs of `*` are redaction marks in these reports (`***社区`, `**次`, `*期`).
+REDACTION_RE = re.compile(r"[*＊]+")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TOKEN_OK_RE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=1)
+def _translate_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    # Full-width ASCII -> half-width, ideographic space -> space.
+    for code in range(0xFF01, 0xFF5F):
+        table[code] = chr(code - 0xFEE0)
+    table[0x3000] = " "
+    # Traditional -> simplified, one character to one character (OpenCC's TSCharacters table).
+    import opencc  # opencc-python-reimplemented ships the dictionaries as text files
+
+    ts_path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in ts_path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 2:
+            continue
+        trad, simp = parts[0], parts[1].split(" ")[0]
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            table[ord(trad)] = simp
+    return table
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width and traditional to simplified, character by character.
+
+    The result has exactly the same length as ``text``.
+    """
+    return text.translate(_translate_table())
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK_RE.search(text) is not None
+
+
+def _data_lines(name: str) -> list[str]:
+    raw = resources.files("dangjian.data").joinpath(name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in raw.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def domain_words() -> tuple[str, ...]:
+    """The 党建 domain dictionary kept in the repository (``dangjian/data/domain_dict.txt``)."""
+    return tuple(dict.fromkeys(_data_lines("domain_dict.txt")))
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(_data_lines("stopwords.txt"))
+
+
+def dictionary_hash(extra_words: Iterable[str] = ()) -> str:
+    """Hash of everything that changes tokenisation: jieba version, domain and corpus words."""
+    h = hashlib.sha256(f"jieba {jieba.__version__}\n".encode())
+    for word in sorted(set(domain_words()) | set(extra_words)):
+        h.update(word.encode("utf-8") + b"\n")
+    return h.hexdigest()[:16]
+
+
+class Tokenizer:
+    """A private jieba tokenizer with the domain dictionary (jieba's global instance is untouched).
+
+    ``cut`` is jieba's precise mode (one token per word, used to check the dictionary);
+    ``tokenize`` is search mode over normalised text with punctuation, stop words and redaction
+    marks removed (what the lexical index sees).
+    """
+
+    def __init__(self, extra_words: Iterable[str] = ()):
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self.words: set[str] = set()
+        self.add_words(domain_words())
+        self.add_words(extra_words)
+
+    def add_words(self, words: Iterable[str]) -> None:
+        with self._lock:
+            self._jieba.check_initialized()
+            for word in words:
+                word = normalize(word.strip())
+                if len(word) < 2 or word in self.words:
+                    continue
+                # suggest_freq(tune=False) returns a frequency high enough for the word to win
+                # over any split the dictionary would otherwise prefer.
+                freq = max(self._jieba.suggest_freq(word, tune=False), 10)
+                self._jieba.add_word(word, freq=freq)
+                self.words.add(word)
+
+    @property
+    def dictionary_hash(self) -> str:
+        return dictionary_hash(self.words)
+
+    def cut(self, text: str) -> list[str]:
+        return [t for t in self._jieba.cut(normalize(text), HMM=True) if t.strip()]
+
+    def tokenize(self, text: str) -> list[str]:
+        text = REDACTION_RE.sub(" ", normalize(text)).lower()
+        stop = stopwords()
+        return [
+            tok
+            for tok in self._jieba.cut_for_search(text, HMM=True)
+            if _TOKEN_OK_RE.search(tok) and tok not in stop
+        ]
