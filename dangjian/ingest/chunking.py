@@ -120,7 +120,7 @@ def chunk_sections(
         if b.kind != "meta" and not (root.heading_end > root.heading_start and b.start <= root.heading_start < b.end)
     ]
     block_ends = [b.end for b in content]
-    passages: list[Passage] = []
+    ranges: list[tuple[int, int, Section]] = []
     for section in sections:
         has_children = any(s.parent == section.index for s in sections[section.index + 1 : section.index + 2])
         for r_start, r_end in _own_ranges(sections, section):
@@ -144,20 +144,22 @@ def chunk_sections(
                 pieces = _pack(pieces, target_chars, max_chars)
             for s, e in pieces:
                 s, e = _trim(text, s, e)
-                if e <= s:
-                    continue
-                passages.append(
-                    Passage(
-                        passage_id=f"{doc.doc_id}-{len(passages):05d}",
-                        doc_id=doc.doc_id,
-                        title=doc.title,
-                        section_path=list(section.path),
-                        text=text[s:e],
-                        start=s,
-                        end=e,
-                        page=doc.page_at(s),
-                        page_end=doc.page_at(e - 1),
-                        section_index=section.index,
-                    )
-                )
-    return passages
+                if e > s:
+                    ranges.append((s, e, section))
+    # A parent's text after its last child comes after the children's passages: document order.
+    ranges.sort(key=lambda r: r[0])
+    return [
+        Passage(
+            passage_id=f"{doc.doc_id}-{n:05d}",
+            doc_id=doc.doc_id,
+            title=doc.title,
+            section_path=list(section.path),
+            text=text[s:e],
+            start=s,
+            end=e,
+            page=doc.page_at(s),
+            page_end=doc.page_at(e - 1),
+            section_index=section.index,
+        )
+        for n, (s, e, section) in enumerate(ranges)
+    ]

@@ -13,7 +13,7 @@ import charset_normalizer
 from ..errors import InputFileError
 from ..schema import Block, Document, PageSpan
 from ..text import normalize
-from .patterns import CONTINUATION_START, TERMINAL_RE, looks_like_heading_start
+from .patterns import CONTINUATION_START, MD_HEADING_RE, TERMINAL_RE, looks_like_heading_start
 from .structure import mark_header_metadata
 
 DEFAULT_MAX_FILE_MB = 100
@@ -133,7 +133,9 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
     content = [(s, e) for s, e in lines if e > s]
     if not content:
         return []
-    blank = len(lines) - len(content)
+    first = next(i for i, (s, e) in enumerate(lines) if e > s)
+    last = max(i for i, (s, e) in enumerate(lines) if e > s)
+    blank = sum(1 for s, e in lines[first:last] if e == s)  # blank lines between paragraphs
     unterminated = sum(
         1
         for s, e in content
@@ -141,7 +143,7 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
         and not TERMINAL_RE.search(text[s:e])
         and not looks_like_heading_start(text[s:e])
     )
-    soft_wraps = blank >= 0.3 * len(content) or unterminated > 0.5 * len(content)
+    soft_wraps = (blank >= 2 and blank >= 0.3 * len(content)) or (unterminated >= 2 and unterminated > 0.5 * len(content))
 
     blocks: list[Block] = []
     prev_blank = True
@@ -171,20 +173,43 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def guess_title(text: str, blocks: list[Block], fallback: str) -> str:
+    """The first paragraph when it reads as a title (short, not a sentence, not numbered)."""
+    for block in blocks:
+        if block.kind == "meta":
+            continue
+        line = text[block.start : block.end]
+        if block.kind == "heading":
+            return MD_HEADING_RE.sub("", line, count=1).strip()
+        if (
+            len(line) <= 80
+            and "\n" not in line
+            and not TERMINAL_RE.search(line)
+            and not line.endswith(("，", ","))
+            and not looks_like_heading_start(line)
+        ):
+            return line.strip()
+        break
+    return fallback
+
+
 def make_document(
     *,
     text: str,
     source: str,
     file_type: str,
-    title: str = "",
+    title: str | None = None,
+    fallback_title: str = "",
     blocks: list[Block] | None = None,
     pages: list[PageSpan] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Document:
+    """Build a Document: header lines go to metadata, then the title is taken from the text
+    (first paragraph when it reads as one) unless ``title`` is given."""
     chash = content_hash(text)
     doc = Document(
         doc_id=chash[:16],
-        title=title,
+        title=title or "",
         text=text,
         source=source,
         file_type=file_type,
@@ -194,4 +219,6 @@ def make_document(
         pages=list(pages or []),
     )
     mark_header_metadata(doc)
+    if not doc.title:
+        doc.title = guess_title(text, doc.blocks, fallback_title)
     return doc

@@ -8,7 +8,6 @@ from pathlib import Path
 from ..errors import InputFileError
 from ..schema import Block, Document
 from .common import decode_text, make_document, read_bytes
-from .plain import guess_title
 
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "select", "button"}
 _BLOCK = {
@@ -102,5 +101,7 @@ def load_html(path: Path, *, max_file_mb: float) -> Document:
     page_title = _clean(soup.title.get_text()) if soup.title else ""
     if page_title:
         metadata["html_title"] = page_title
-    title = guess_title(text, blocks, page_title or path.stem)
-    return make_document(text=text, source=str(path), file_type="html", blocks=blocks, title=title, metadata=metadata)
+    return make_document(
+        text=text, source=str(path), file_type="html", blocks=blocks, metadata=metadata,
+        fallback_title=page_title or path.stem,
+    )

@@ -12,7 +12,6 @@ from pathlib import Path
 from ..errors import InputFileError
 from ..schema import Block, Document
 from .common import check_file, make_document
-from .plain import guess_title
 
 # Limits that keep a hostile .docx (zip bomb) from exhausting memory. Real documents stay far
 # below them: a 500-page report has a word/document.xml of a few MB.
@@ -141,9 +140,9 @@ def load_docx(path: Path, *, max_file_mb: float) -> Document:
     metadata = {k: v for k, v in {"author": props.author, "core_title": props.title}.items() if v}
     if props.created:
         metadata["created"] = props.created.isoformat()
-    title = guess_title(text, blocks, props.title or path.stem)
     return make_document(
-        text=text, source=str(path), file_type="docx", blocks=blocks, title=title, metadata=metadata
+        text=text, source=str(path), file_type="docx", blocks=blocks, metadata=metadata,
+        fallback_title=props.title or path.stem,
     )
 
 

@@ -1,8 +1,9 @@
 """How Chinese official documents number their headings.
 
 The 公文 ladder is 一、 → （一） → 1. → （1）; laws and charters use 第X编/章/节/条. Each style has
-a rank: a heading of rank r closes every open section of rank >= r. Headings marked by the file
-itself (markdown ``#``, Word heading styles, ``<h1>``–``<h6>``) rank above all numbered styles.
+a rank: a heading of rank r closes every open section of rank >= r. A heading the file marks
+itself (markdown ``#``, Word heading styles, ``<h1>``–``<h6>``) ranks by its level (1–9), above
+all numbered styles, whether or not it is also numbered.
 Full-width and half-width punctuation both count.
 """
 

@@ -17,7 +17,6 @@ from ..errors import InputFileError
 from ..schema import Block, Document, PageSpan
 from .common import check_file, make_document
 from .patterns import looks_like_heading_start
-from .plain import guess_title
 
 _PAGE_NUMBER_RE = re.compile(
     r"^[-—–_·•\s]*(?:第\s*)?[0-9]{1,4}\s*(?:页)?(?:\s*[/／]\s*[0-9]{1,4}|\s*共\s*[0-9]{1,4}\s*页)?[-—–_·•\s]*$"
@@ -27,6 +26,8 @@ _PAGE_NUMBER_RE = re.compile(
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LATIN_END = re.compile(r"[A-Za-z0-9,.;:]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9(]")
+_WIDE_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…·]")
+_CID_RE = re.compile(r"\(cid:\d+\)")
 MARGIN = 0.09  # top/bottom share of the page where running heads and folios live
 
 
@@ -39,34 +40,54 @@ class _Line:
     y1: float
 
 
+def _chars(layout) -> list:
+    from pdfminer.layout import LTChar, LTContainer
+
+    found, stack = [], [layout]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, LTChar):
+            found.append(obj)
+        elif isinstance(obj, LTContainer):
+            stack.extend(obj)
+    return found
+
+
+def _is_wide(ch: str) -> bool:
+    return bool(_WIDE_RE.match(ch))
+
+
 def _page_lines(layout) -> list[_Line]:
-    from pdfminer.layout import LTTextContainer, LTTextLine
-
-    lines: list[_Line] = []
-
-    def visit(obj) -> None:
-        if isinstance(obj, LTTextLine):
-            text = obj.get_text().strip()
-            if text:
-                lines.append(_Line(text, obj.x0, obj.x1, obj.y0, obj.y1))
-        elif isinstance(obj, LTTextContainer) or hasattr(obj, "__iter__"):
-            for child in obj:
-                visit(child)
-
-    for obj in layout:
-        visit(obj)
-    # Reading order: top to bottom, then left to right; pieces on one baseline become one line.
-    lines.sort(key=lambda ln: (-round(ln.y1), ln.x0))
-    merged: list[_Line] = []
-    for ln in lines:
-        if merged and abs(merged[-1].y1 - ln.y1) < 2 and ln.x0 >= merged[-1].x1 - 1:
-            last = merged[-1]
-            gap = ln.x0 - last.x1
-            sep = " | " if gap > 20 else ""
-            merged[-1] = _Line(last.text + sep + ln.text, last.x0, ln.x1, min(last.y0, ln.y0), last.y1)
-        else:
-            merged.append(ln)
-    return merged
+    """Visual lines of a page, built from characters (fonts mixed on one line stay in order)."""
+    chars = [c for c in _chars(layout) if c.get_text().strip() and c.y1 > c.y0]
+    chars.sort(key=lambda c: -(c.y0 + c.y1) / 2)
+    rows: list[list] = []
+    for c in chars:
+        if rows:
+            top, bottom = rows[-1][0].y1, rows[-1][0].y0
+            if min(top, c.y1) - max(bottom, c.y0) >= 0.5 * min(top - bottom, c.y1 - c.y0):
+                rows[-1].append(c)
+                continue
+        rows.append([c])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda c: c.x0)
+        parts: list[str] = []
+        prev = None
+        for c in row:
+            ch = c.get_text()
+            if prev is not None:
+                gap, size = c.x0 - prev.x1, max(prev.size, c.size, 1.0)
+                if gap > 3 * size:
+                    parts.append(" | ")  # far apart on one line: table cells
+                elif gap > 0.3 * size and not (_is_wide(ch[0]) or _is_wide(prev.get_text()[-1])):
+                    parts.append(" ")  # a space between Latin words or numbers
+            parts.append(ch)
+            prev = c
+        text = "".join(parts).strip()
+        if text:
+            lines.append(_Line(text, row[0].x0, row[-1].x1, min(c.y0 for c in row), max(c.y1 for c in row)))
+    return lines
 
 
 def _running_lines(pages: list[tuple[float, list[_Line]]]) -> set[str]:
@@ -96,14 +117,23 @@ def _drop_margins(height: float, lines: list[_Line], running: set[str]) -> list[
 
 def load_pdf(path: Path, *, max_file_mb: float) -> Document:
     check_file(path, max_file_mb=max_file_mb)
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
 
     pages: list[tuple[float, list[_Line]]] = []
     try:
-        for layout in extract_pages(str(path), laparams=LAParams()):
-            pages.append((layout.height, _page_lines(layout)))
+        with open(path, "rb") as fh:
+            document = PDFDocument(PDFParser(fh))
+            resources = PDFResourceManager()
+            device = PDFPageAggregator(resources, laparams=None)  # raw characters, our own layout
+            interpreter = PDFPageInterpreter(resources, device)
+            for page in PDFPage.create_pages(document):
+                interpreter.process_page(page)
+                layout = device.get_result()
+                pages.append((layout.height, _page_lines(layout)))
     except PDFPasswordIncorrect:
         raise InputFileError(path, "PDF 已加密（需要密码才能打开），请先解除密码保护后再导入", code="encrypted_file") from None
     except Exception as exc:  # pdfminer raises many exception types on damaged files
@@ -111,8 +141,10 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
             raise InputFileError(path, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
     if not pages:
         raise InputFileError(path, "PDF 里没有页面", code="empty_file")
-    if sum(len(ln.text) for _, lines in pages for ln in lines) < 10:
-        raise InputFileError(path, f"PDF 没有文字层（共 {len(pages)} 页，可能是扫描件），需要先进行 OCR", code="no_text_layer")
+    all_text = "".join(ln.text for _, lines in pages for ln in lines)
+    if len(_CID_RE.sub("", all_text).strip()) < 10:
+        reason = "字体缺少文字编码，无法提取文字" if _CID_RE.search(all_text) else "可能是扫描件"
+        raise InputFileError(path, f"PDF 没有文字层（共 {len(pages)} 页，{reason}），需要先进行 OCR", code="no_text_layer")
 
     running = _running_lines(pages)
     pieces: list[str] = []
@@ -136,11 +168,13 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
         prev: _Line | None = None
         for ln in lines:
             indented = ln.x0 > left + 1.5 * char_w
+            # A wrapped line may start with “（2）…”: a heading only after a finished sentence.
+            heading_after_sentence = looks_like_heading_start(ln.text) and bool(pieces) and pieces[-1][-1:] in "。：！？:!?"
             new_para = (
                 not blocks
                 or indented
                 or not prev_full
-                or looks_like_heading_start(ln.text)
+                or heading_after_sentence
                 or (prev is not None and prev.y0 - ln.y1 > 1.8 * typical_gap + 1)
             )
             if new_para:
@@ -154,7 +188,7 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
             pieces.append(ln.text)
             pos += len(ln.text)
             blocks[-1].end = pos
-            prev_full = ln.x1 >= right - 2 * char_w and not looks_like_heading_start(ln.text)
+            prev_full = ln.x1 >= right - 2 * char_w
             prev = ln
         spans.append(PageSpan(page_start, pos, page_no))
     text = "".join(pieces)
@@ -164,5 +198,5 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
         metadata["pages_without_text"] = empty_pages
     return make_document(
         text=text, source=str(path), file_type="pdf", blocks=blocks, pages=spans,
-        title=guess_title(text, blocks, path.stem), metadata=metadata,
+        fallback_title=path.stem, metadata=metadata,
     )

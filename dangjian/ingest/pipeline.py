@@ -56,27 +56,28 @@ class SourceFile:
     manifest_entry: dict[str, Any] | None = None
 
 
-def _read_manifest(folder: Path, skipped: list[Skipped]) -> dict[str, dict[str, Any]]:
+def _read_manifest(folder: Path, skipped: list[Skipped]) -> dict[Path, dict[str, Any]]:
+    """Entries of ``folder/manifest.json``, keyed by the resolved path of the file they describe."""
     path = folder / MANIFEST_NAME
     if not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = data["documents"] if isinstance(data, dict) else data
-        result = {}
-        for entry in entries:
-            result[str(entry["file"])] = {k: entry[k] for k in MANIFEST_KEYS if k in entry}
-        return result
+        return {
+            (folder / str(entry["file"])).resolve(): {k: entry[k] for k in MANIFEST_KEYS if k in entry}
+            for entry in entries
+        }
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        skipped.append(Skipped(str(path), "bad_manifest", f"清单文件格式不正确，已忽略（{exc}）"))
+        skipped.append(Skipped(str(path), "bad_manifest", f"清单文件 {path} 格式不正确，已忽略（{exc}）"))
         return {}
 
 
 def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tuple[list[SourceFile], list[Skipped]]:
     """Files named directly plus every file under named folders (recursive, sorted).
 
-    Hidden files and folders and ``exclude`` (the index itself) are left out; a folder's
-    ``manifest.json`` is read for metadata, not ingested.
+    Hidden files and folders and ``exclude`` (the index itself) are left out. A ``manifest.json``
+    describes the files of its folder and subfolders (metadata); it is not ingested itself.
     """
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
@@ -87,20 +88,29 @@ def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tu
             skipped.append(Skipped(str(path), "not_found", f"无法导入文件 {path}：文件或文件夹不存在，请检查路径"))
             continue
         if not path.is_dir():
-            entry = _read_manifest(path.parent, []).get(path.name)
+            resolved = path.resolve()
+            entry = None
+            for folder in list(resolved.parents)[:3]:
+                entry = _read_manifest(folder, []).get(resolved)
+                if entry:
+                    break
             files.append(SourceFile(path, entry))
             continue
-        for folder, dirnames, filenames in os.walk(path, onerror=lambda e: skipped.append(
-            Skipped(str(e.filename), "permission_denied", f"无法读取文件夹 {e.filename}：{e.strerror}")
-        )):
+        manifest: dict[Path, dict[str, Any]] = {}
+
+        def walk_error(err: OSError) -> None:
+            skipped.append(Skipped(str(err.filename), "permission_denied", f"无法读取文件夹 {err.filename}：{err.strerror}"))
+
+        for folder, dirnames, filenames in os.walk(path, onerror=walk_error):
             folder_path = Path(folder)
             dirnames[:] = sorted(
                 d for d in dirnames
                 if not d.startswith(".") and (exclude is None or (folder_path / d).resolve() != exclude)
             )
-            manifest = _read_manifest(folder_path, skipped)
+            manifest.update(_read_manifest(folder_path, skipped))
             for name in sorted(filenames):
                 if name.startswith(".") or name == MANIFEST_NAME:
                     continue
-                files.append(SourceFile(folder_path / name, manifest.get(name)))
+                file_path = folder_path / name
+                files.append(SourceFile(file_path, manifest.get(file_path.resolve())))
     return files, skipped

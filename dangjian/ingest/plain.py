@@ -12,39 +12,15 @@ import yaml
 from ..errors import InputFileError
 from ..schema import Block, Document
 from .common import decode_text, make_document, paragraph_blocks, read_bytes
-from .patterns import MD_HEADING_RE, TERMINAL_RE, looks_like_heading_start
+from .patterns import MD_HEADING_RE
 
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 
 
-def guess_title(text: str, blocks: list[Block], fallback: str) -> str:
-    """The first paragraph when it reads as a title (short, not a sentence, not numbered)."""
-    for block in blocks:
-        if block.kind == "meta":
-            continue
-        line = text[block.start : block.end]
-        if block.kind == "heading":
-            return MD_HEADING_RE.sub("", line, count=1).strip()
-        if (
-            len(line) <= 80
-            and "\n" not in line
-            and not TERMINAL_RE.search(line)
-            and not line.endswith(("，", ","))
-            and not looks_like_heading_start(line)
-        ):
-            return line.strip()
-        break
-    return fallback
-
-
 def load_txt(path: Path, *, max_file_mb: float) -> Document:
     text = decode_text(read_bytes(path, max_file_mb=max_file_mb), path)
-    blocks = paragraph_blocks(text)
-    return make_document(
-        text=text, source=str(path), file_type="txt", blocks=blocks,
-        title=guess_title(text, blocks, path.stem),
-    )
+    return make_document(text=text, source=str(path), file_type="txt", fallback_title=path.stem)
 
 
 def markdown_blocks(text: str) -> tuple[list[Block], dict[str, Any]]:
@@ -83,11 +59,9 @@ def load_md(path: Path, *, max_file_mb: float) -> Document:
     blocks, metadata = markdown_blocks(text)
     if all(b.kind == "meta" for b in blocks):
         raise InputFileError(path, "文件里只有元数据（front matter 或注释），没有正文", code="empty_file")
-    title = guess_title(text, blocks, "")
-    if not title:
-        title = str(metadata.get("title") or path.stem)
     return make_document(
-        text=text, source=str(path), file_type="md", blocks=blocks, title=title, metadata=metadata
+        text=text, source=str(path), file_type="md", blocks=blocks, metadata=metadata,
+        fallback_title=str(metadata.get("title") or path.stem),
     )
 
 
@@ -125,12 +99,10 @@ def iter_jsonl(path: Path, *, max_file_mb: float) -> Iterator[Document | InputFi
         year = metadata.get("year")
         if isinstance(year, str) and year.isdigit():
             metadata["year"] = int(year)
-        blocks = paragraph_blocks(body)
         title = record.get("title")
-        title = title.strip() if isinstance(title, str) and title.strip() else guess_title(
-            body, blocks, f"{path.stem} 第{lineno}行"
-        )
         metadata["line"] = lineno
         yield make_document(
-            text=body, source=where, file_type="jsonl", blocks=blocks, title=title, metadata=metadata
+            text=body, source=where, file_type="jsonl", metadata=metadata,
+            title=title.strip() if isinstance(title, str) and title.strip() else None,
+            fallback_title=f"{path.stem} 第{lineno}行",
         )

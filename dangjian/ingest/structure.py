@@ -25,6 +25,8 @@ from .patterns import (
 
 _TIAO_RANK = next(s.rank for s in STYLES if s.name == "tiao")
 _LABEL_END_RE = re.compile(r"[。：；！？:;!?\n]")
+_CLAUSE_END_RE = re.compile(r"[。：；！？:;!?，,\n]")
+WHOLE_LINE_LABEL = 30  # a heading line up to this long is its own label
 MAX_LABEL = 60
 
 # --- document header metadata -----------------------------------------------------------------
@@ -116,13 +118,15 @@ class _Node:
 
 
 def _label_end(text: str, start: int, end: int) -> int:
-    """End of a heading label: the whole line when short, else the first clause."""
+    """End of a heading label: the whole line when short, else its first sentence or clause."""
     line_end = text.find("\n", start, end)
     line_end = end if line_end < 0 else line_end
-    if line_end - start <= MAX_LABEL and not _LABEL_END_RE.search(text, start, line_end - 1):
+    if line_end - start <= WHOLE_LINE_LABEL and not _LABEL_END_RE.search(text, start, line_end - 1):
         stop = line_end
     else:
         m = _LABEL_END_RE.search(text, start, min(line_end, start + MAX_LABEL))
+        if m is None or m.start() - start > WHOLE_LINE_LABEL:
+            m = _CLAUSE_END_RE.search(text, start, min(line_end, start + MAX_LABEL)) or m
         stop = m.start() if m else min(line_end, start + 40)
     while stop > start and text[stop - 1] in " \t\u3000。，、；：！？,.;:!?":
         stop -= 1
@@ -153,9 +157,11 @@ def _classify(text: str, block: Block, in_article: bool) -> tuple[int, str, int,
                 return None  # an enumeration item, not a heading
             if style.rank < _TIAO_RANK and len(line) > 50:
                 return None
+        # A level the file marked itself (markdown #, Word style) decides the nesting.
+        rank = markup_rank if markup_rank is not None else style.rank
         if style.label_is_number:
-            return style.rank, style.name, label_start, label_start + m.end()
-        return style.rank, style.name, label_start, _label_end(text, label_start, block.end)
+            return rank, style.name, label_start, label_start + m.end()
+        return rank, style.name, label_start, _label_end(text, label_start, block.end)
     if markup_rank is not None:
         return markup_rank, f"h{markup_rank}", label_start, _label_end(text, label_start, block.end)
     return None
@@ -200,7 +206,8 @@ def _add_items(text: str, node: _Node) -> None:
             end = min([end] + [c for c in child_starts if pos < c < end])
             while end > pos and text[end - 1].isspace():
                 end -= 1
-            label_end = _label_end(text, pos, end)
+            m = _CLAUSE_END_RE.search(text, pos, min(end, pos + MAX_LABEL))  # 一是 + its first clause
+            label_end = _label_end(text, pos, m.start() if m else end)
             items.append(_Node("item", text[pos:label_end], ITEM_RANK, pos, pos, label_end, "item", end=end))
     if items:
         node.children = sorted(node.children + items, key=lambda c: c.start)

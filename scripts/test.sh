@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# 安装测试依赖并运行全部测试。Install the test dependencies and run the whole test suite.
+# The tests use real files, so they need LibreOffice (.doc conversion, PDF export) and a CJK font;
+# they are installed from Debian when missing (as root, or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+{ command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need+=(fonts-noto-cjk fontconfig)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "安装系统软件包：${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pytest "$@"

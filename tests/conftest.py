@@ -1,0 +1,40 @@
+"""Shared fixtures: paths to the bundled corpus and the shared data, sample-file builders."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+SEED = CORPUS / "000_47bfaefce9c6aa4d.txt"
+SHARED_DATA = Path(os.environ.get("DANGJIAN_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _load_make_samples():
+    spec = importlib.util.spec_from_file_location("make_samples", REPO / "scripts" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_samples"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def make_samples():
+    """The sample generator of scripts/make_samples.py (real .docx, and .pdf via LibreOffice)."""
+    return _load_make_samples()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED_DATA.is_dir(), f"shared data not found at {SHARED_DATA} (set DANGJIAN_SHARED_DATA)"
+    return SHARED_DATA

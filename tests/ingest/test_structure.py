@@ -1,0 +1,142 @@
+"""Heading recognition: the 公文 ladder, 第X章/条, markdown, items, header metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+from dangjian.ingest import split_sections
+from dangjian.ingest.common import make_document
+from dangjian.ingest.plain import markdown_blocks
+
+
+def tree(text: str, **kw) -> list[tuple[int, str]]:
+    doc = make_document(text=text, source="t.txt", file_type="txt", fallback_title="t", **kw)
+    return [(s.depth, s.heading) for s in split_sections(doc)]
+
+
+LADDER = """关于加强社区党建工作的意见
+一{d}总体要求
+坚持党建引领。
+（一）工作目标
+到年底实现全覆盖。
+1{p}建强组织
+内容一。
+（1）小区党支部
+内容二。
+二{d}保障措施
+内容三。
+"""
+
+
+@pytest.mark.parametrize(
+    "dun, dot, lparen, rparen",
+    [("、", ".", "（", "）"), ("．", "．", "(", ")"), ("、", "、", "（", ")")],
+    ids=["full-width", "half-width", "mixed"],
+)
+def test_ladder_in_full_and_half_width(dun, dot, lparen, rparen):
+    text = LADDER.format(d=dun, p=dot).replace("（", lparen).replace("）", rparen)
+    got = tree(text)
+    assert [d for d, _ in got] == [0, 1, 2, 3, 4, 1]
+    assert got[0][1] == "关于加强社区党建工作的意见"
+    assert got[1][1].endswith("总体要求") and got[5][1].endswith("保障措施")
+    assert got[4][1].endswith("小区党支部")
+
+
+def test_numbers_inside_sentences_are_not_headings():
+    text = (
+        "工作报告\n"
+        "完成***社区等*个党群服务中心提档升级。\n"
+        "实施社区两委提升工程等3类培训，共1.5万人次。\n"
+        "2023年工作打算如下。\n"
+        "1.5万人次参加培训。\n"
+        "统一是关键，一是要坚持。\n"
+    )
+    assert tree(text) == [(0, "工作报告")]
+
+
+def test_enumeration_lines_ending_with_semicolon_are_not_headings():
+    text = "通知\n一、工作内容\n主要包括：\n（一）走访慰问；\n（二）志愿服务；\n（三）主题党日。\n"
+    got = tree(text)
+    assert got[:2] == [(0, "通知"), (1, "一、工作内容")]
+    assert all("走访慰问" not in h for _, h in got)
+
+
+def test_chapters_and_articles():
+    text = (
+        "中国共产党章程\n总纲\n第一章　党员\n第一条　年满十八岁的中国工人……\n第二条　中国共产党党员是……\n"
+        "党员必须全心全意为人民服务。\n第二章　党的组织制度\n第十条　党是根据自己的纲领……\n"
+        "（一）党员个人服从党的组织；\n（二）少数服从多数。\n"
+    )
+    got = tree(text)
+    assert got == [
+        (0, "中国共产党章程"),
+        (1, "第一章　党员"),
+        (2, "第一条"),
+        (2, "第二条"),
+        (1, "第二章　党的组织制度"),
+        (2, "第十条"),
+    ]
+
+
+def test_articles_nest_under_sections_and_parts():
+    text = "某某法\n第一编 总则\n第一章 基本规定\n第一节 一般规定\n第一条 为了……\n第二节 其他\n第二条 本法……\n第二编 分则\n第三条 附则……\n"
+    assert [d for d, _ in tree(text)] == [0, 1, 2, 3, 4, 3, 4, 1, 2]
+
+
+def test_inline_items_need_a_run_and_a_sentence_start():
+    text = "报告\n二、存在问题\n一是基础薄弱。有的社区不足。二是力量不够。三是机制不畅，统一是难点。\n总之，问题仍然存在。\n"
+    got = tree(text)
+    assert got == [(0, "报告"), (1, "二、存在问题"), (2, "一是基础薄弱"), (2, "二是力量不够"), (2, "三是机制不畅")]
+    doc = make_document(text=text, source="t", file_type="txt")
+    sections = split_sections(doc)
+    last = sections[-1]
+    assert doc.text[last.start : last.end] == "三是机制不畅，统一是难点。"
+    single = "报告\n一是孤立的一句话。后面没有二是。\n"
+    assert tree(single) == [(0, "报告")]
+
+
+def test_items_on_their_own_lines():
+    text = "报告\n（一）主要做法\n一是抓组织。\n内容补充。\n二是抓队伍。\n三是抓阵地。\n"
+    got = tree(text)
+    assert got[1:] == [(1, "（一）主要做法"), (2, "一是抓组织"), (2, "二是抓队伍"), (2, "三是抓阵地")]
+
+
+def test_markdown_headings_and_front_matter():
+    text = "---\ntitle: 示例\nyear: 2023\n---\n# 社区党建手册\n\n## 一、组织建设\n\n正文。\n\n### 第一条 规定\n\n## 二、队伍建设\n\n正文二。\n"
+    blocks, meta = markdown_blocks(text)
+    assert meta == {"title": "示例", "year": 2023}
+    doc = make_document(text=text, source="t.md", file_type="md", blocks=blocks, metadata=meta)
+    assert doc.title == "社区党建手册"
+    got = [(s.depth, s.heading) for s in split_sections(doc)]
+    assert got == [(0, "社区党建手册"), (1, "一、组织建设"), (2, "第一条"), (1, "二、队伍建设")]
+
+
+def test_header_metadata_goes_to_metadata_not_sections():
+    text = (
+        "中共某某街道工作委员会文件\n某街发〔2023〕12号\n签发人：张三\n关于开展主题党日活动的通知\n"
+        "各社区党组织：\n一、活动内容\n开展学习。\n中共某某街道工作委员会\n二〇二三年三月五日\n"
+    )
+    doc = make_document(text=text, source="t", file_type="txt")
+    assert doc.metadata == {
+        "issuer": "中共某某街道工作委员会",
+        "doc_number": "某街发〔2023〕12号",
+        "signer": "张三",
+        "date": "2023-03-05",
+    }
+    assert doc.title == "关于开展主题党日活动的通知"
+    sections = split_sections(doc)
+    assert [s.heading for s in sections] == ["关于开展主题党日活动的通知", "一、活动内容"]
+    meta_text = [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "meta"]
+    assert "中共某某街道工作委员会" in meta_text and "二〇二三年三月五日" in meta_text
+
+
+def test_soft_wrapped_paragraphs_are_joined_but_headings_are_not():
+    text = (
+        "各位代表：\n\n现在，我代表国务院，向大会报告政府工作，\n请予审议。\n\n\n一、过去一年的工作\n\n"
+        "制定\n“十四五”规划\n，全面推进。\n\n二、今年的任务\n\n继续努力。\n"
+    )
+    doc = make_document(text=text, source="t", file_type="txt")
+    paragraphs = [doc.text[b.start : b.end] for b in doc.blocks]
+    assert "现在，我代表国务院，向大会报告政府工作，\n请予审议。" in paragraphs
+    assert "制定\n“十四五”规划\n，全面推进。" in paragraphs
+    assert [s.heading for s in split_sections(doc)][1:] == ["一、过去一年的工作", "二、今年的任务"]
