@@ -6,8 +6,13 @@ Offsets always point into the original ``Document.text``:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def _shallow_dict(obj: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` without its deep copies (hot when writing 100k passages)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @dataclass(slots=True)
@@ -56,7 +61,10 @@ class Document:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = _shallow_dict(self)
+        data["blocks"] = [_shallow_dict(b) for b in self.blocks]
+        data["pages"] = [_shallow_dict(p) for p in self.pages]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
@@ -91,7 +99,7 @@ class Section:
     style: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow_dict(self)
 
 
 @dataclass(slots=True)
@@ -108,7 +116,7 @@ class Passage:
     section_index: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:

@@ -91,7 +91,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def _own_ranges(sections: list[Section], section: Section) -> list[tuple[int, int]]:
     """The parts of a section that no child covers, as maximal contiguous ranges."""
     ranges, pos = [], section.start
-    for child in sections[section.index + 1 :]:
+    for i in range(section.index + 1, len(sections)):
+        child = sections[i]
         if child.parent == section.index:
             if child.start > pos:
                 ranges.append((pos, child.start))
@@ -122,10 +123,12 @@ def chunk_sections(
     block_ends = [b.end for b in content]
     ranges: list[tuple[int, int, Section]] = []
     for section in sections:
-        has_children = any(s.parent == section.index for s in sections[section.index + 1 : section.index + 2])
+        nxt = section.index + 1
+        has_children = nxt < len(sections) and sections[nxt].parent == section.index
         for r_start, r_end in _own_ranges(sections, section):
             fragments = []
-            for b in content[bisect.bisect_right(block_ends, r_start) :]:
+            for i in range(bisect.bisect_right(block_ends, r_start), len(content)):
+                b = content[i]
                 if b.start >= r_end:
                     break
                 s, e = _trim(text, max(b.start, r_start), min(b.end, r_end))

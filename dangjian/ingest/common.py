@@ -83,6 +83,11 @@ def decode_text(data: bytes, path: Path) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
+            # UTF-8 with a few damaged bytes (a truncated copy, one bad character) stays UTF-8.
+            lenient = data.decode("utf-8", errors="replace")
+            if lenient.count("\ufffd") <= max(1, len(lenient) // 10000):
+                text = lenient
+        if text is None:
             best = charset_normalizer.from_bytes(data, cp_isolation=_CANDIDATES).best()
             if best is None:
                 raise InputFileError(

@@ -71,11 +71,12 @@ def looks_like_heading_start(line: str) -> bool:
 
 _CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _CN_DIGITS.update({"〇": 0, "两": 2})
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def cn_to_int(text: str) -> int | None:
     """Parse small Chinese or Arabic numerals (``十二`` → 12, ``二十`` → 20, ``一百零五`` → 105)."""
-    text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    text = text.translate(_FULLWIDTH_DIGITS)
     if text.isdigit():
         return int(text)
     total, current = 0, 0

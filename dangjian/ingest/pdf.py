@@ -144,7 +144,7 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
     all_text = "".join(ln.text for _, lines in pages for ln in lines)
     if len(_CID_RE.sub("", all_text).strip()) < 10:
         reason = "字体缺少文字编码，无法提取文字" if _CID_RE.search(all_text) else "可能是扫描件"
-        raise InputFileError(path, f"PDF 没有文字层（共 {len(pages)} 页，{reason}），需要先进行 OCR", code="no_text_layer")
+        raise InputFileError(path, f"PDF 没有文字层，需要先进行 OCR（共 {len(pages)} 页，{reason}）", code="no_text_layer")
 
     running = _running_lines(pages)
     pieces: list[str] = []
