@@ -1,0 +1,117 @@
+"""The index directory: versions written beside the old one and switched atomically."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from dangjian.errors import DangjianError, IndexCorruptError, IndexNotFoundError
+from dangjian.index import FORMAT_VERSION, IndexStore
+from dangjian.kb import KnowledgeBase
+
+from ..conftest import CORPUS, SEED
+
+
+def test_missing_index_names_the_command(tmp_path):
+    with pytest.raises(IndexNotFoundError) as err:
+        IndexStore(tmp_path / "none").open()
+    assert "dangjian ingest" in err.value.message
+
+
+def test_files_and_manifest(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    kb.ingest([SEED])
+    version = kb.open()
+    assert sorted(p.name for p in version.path.iterdir()) == ["dictionary.txt", "documents.jsonl", "manifest.json", "passages.jsonl"]
+    manifest = json.loads((version.path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["counts"] == {"documents": 1, "passages": 27}
+    assert len(manifest["dictionary_hash"]) == 16
+    rows = [json.loads(line) for line in (version.path / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert set(rows[0]) >= {"passage_id", "doc_id", "title", "section_path", "text", "start", "end", "page"}
+    text = SEED.read_text(encoding="utf-8")
+    assert all(text[r["start"] : r["end"]] == r["text"] for r in rows)
+    assert "五融四零工作法" in (version.path / "dictionary.txt").read_text(encoding="utf-8").split()
+
+
+def test_reader_keeps_the_version_it_opened(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    kb.ingest([SEED])
+    reader = kb.open()
+    kb.ingest([CORPUS / "samples"])
+    assert kb.open().name != reader.name
+    assert sum(1 for _ in reader.iter_documents()) == 1  # still the old version's content
+    assert sum(1 for _ in kb.open().iter_documents()) == 3
+
+
+def test_old_versions_are_collected(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    for n in range(5):
+        path = tmp_path / f"doc{n}.txt"
+        path.write_text(f"文档{n}\n一、内容\n第{n}篇的正文。\n", encoding="utf-8")
+        kb.ingest([path])
+    names = sorted(p.name for p in (tmp_path / "idx" / "versions").iterdir())
+    assert names == ["v000003", "v000004", "v000005"]
+    assert kb.open().name == "v000005"
+
+
+def test_unknown_format_version_is_refused(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    kb.ingest([SEED])
+    manifest_path = kb.open().path / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    data["format_version"] = 999
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexCorruptError) as err:
+        kb.open()
+    assert "重建" in err.value.message
+
+
+def test_concurrent_writer_is_told_to_wait(tmp_path):
+    store = IndexStore(tmp_path / "idx")
+    with store.write_lock():
+        with pytest.raises(DangjianError) as err:
+            with IndexStore(tmp_path / "idx").write_lock():
+                pass
+    assert err.value.code == "index_busy"
+
+
+def _slow_ingest(home, path):
+    from dangjian.index import store
+
+    original = store._write_jsonl
+
+    def slow(p, rows):
+        n = original(p, rows)
+        time.sleep(30)  # killed here, mid-write
+        return n
+
+    store._write_jsonl = slow
+    KnowledgeBase(home).ingest([path])
+
+
+def test_sigkill_mid_write_leaves_previous_version_current(tmp_path):
+    home = tmp_path / "idx"
+    KnowledgeBase(home).ingest([SEED])
+    before = KnowledgeBase(home).open()
+    ctx = multiprocessing.get_context("fork")
+    proc = ctx.Process(target=_slow_ingest, args=(home, CORPUS / "samples"))
+    proc.start()
+    deadline = time.time() + 30
+    while time.time() < deadline and not list((home / "versions").glob(".tmp-*/documents.jsonl")):
+        time.sleep(0.05)
+    assert list((home / "versions").glob(".tmp-*")), "the writer never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    after = KnowledgeBase(home).open()
+    assert after.name == before.name
+    assert [d.doc_id for d, _ in after.iter_documents()] == [d.doc_id for d, _ in before.iter_documents()]
+    # The next writer cleans up and succeeds.
+    report = KnowledgeBase(home).ingest([CORPUS / "samples"])
+    assert len(report.added) == 2
+    assert not list((home / "versions").glob(".tmp-*"))

@@ -1,0 +1,90 @@
+"""The ``dangjian`` command, run for real as users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CORPUS, REPO, SEED
+
+DANGJIAN = str(Path(sys.executable).parent / "dangjian")
+
+
+def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [DANGJIAN, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_is_chinese_everywhere():
+    for args in ([], ["ingest"], ["inspect"]):
+        out = run(*args, "-h")
+        assert out.returncode == 0
+        assert "导入" in out.stdout or "查看" in out.stdout
+
+
+def test_ingest_corpus_prints_summary(tmp_path):
+    out = run("ingest", str(CORPUS), "--index", str(tmp_path / "idx"))
+    assert out.returncode == 0, out.stderr
+    assert "导入完成" in out.stdout
+    assert "新增文档 3 篇" in out.stdout and "段落" in out.stdout
+    again = run("ingest", str(CORPUS), "--index", str(tmp_path / "idx"))
+    assert "未变化 3 篇" in again.stdout
+
+
+def test_ingest_json_and_default_index_from_settings(tmp_path):
+    out = run("ingest", str(SEED), "--json", cwd=tmp_path, env={"DANGJIAN_INDEX_DIR": str(tmp_path / "custom")})
+    report = json.loads(out.stdout)
+    assert report["index_dir"] == str(tmp_path / "custom")
+    assert len(report["added"]) == 1 and report["passages"] == 27
+    assert (tmp_path / "custom" / "CURRENT").exists()
+
+
+def test_ingest_lists_skipped_files_with_reasons(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("通知\n一、事项\n请按时参加。\n", encoding="utf-8")
+    (folder / "bad.txt").write_bytes(b"")
+    (folder / "x.xyz").write_text("?", encoding="utf-8")
+    out = run("ingest", str(folder), "--index", str(tmp_path / "idx"))
+    assert out.returncode == 0
+    assert "跳过的文件（2 项）" in out.stdout
+    assert "bad.txt：文件是空的" in out.stdout and "x.xyz：不支持的文件类型" in out.stdout
+
+
+def test_errors_are_one_chinese_line_without_traceback(tmp_path):
+    out = run("inspect", str(tmp_path / "missing.docx"))
+    assert out.returncode == 1
+    assert out.stderr.startswith("错误：无法导入文件") and "不存在" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    nothing = run("ingest", str(tmp_path / "missing.docx"), "--index", str(tmp_path / "idx"))
+    assert nothing.returncode == 1 and "Traceback" not in nothing.stderr + nothing.stdout
+    bad_env = run("inspect", str(SEED), env={"DANGJIAN_CHUNK_MAX_CHARS": "lots"})
+    assert bad_env.returncode == 1 and "DANGJIAN_CHUNK_MAX_CHARS" in bad_env.stderr
+    assert "Traceback" not in bad_env.stderr
+
+
+def test_inspect_shows_tree_and_passages():
+    out = run("inspect", str(SEED))
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("《2022年基层党建工作完成情况及2023年工作谋划》 txt")
+    assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战”" in lines
+    assert any("三、2023年工作谋划 > （二）突出重点难点，行动再加力，着力打好“攻坚战” > 一是全力推进优质物业服务进小区提升工程" in ln for ln in lines)
+
+
+def test_inspect_json_round_trips_offsets():
+    data = json.loads(run("inspect", str(CORPUS / "samples" / "示例_党员教育培训计划.pdf"), "--json").stdout)
+    text = data["document"]["text"]
+    assert data["passages"] and all(text[p["start"] : p["end"]] == p["text"] for p in data["passages"])
+    assert all(p["page"] >= 1 for p in data["passages"])
+
+
+def test_start_script_runs_main_job_from_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/start.sh" in readme and "bash scripts/test.sh" in readme
+    assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text(encoding="utf-8")

@@ -1,0 +1,55 @@
+"""KnowledgeBase.ingest: duplicates, unchanged files, replaced files, manifest metadata."""
+
+from __future__ import annotations
+
+import shutil
+
+from dangjian.kb import KnowledgeBase
+
+from .conftest import CORPUS, SEED
+
+
+def test_bundled_corpus_ingests_with_manifest_metadata(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    report = kb.ingest([CORPUS])
+    assert len(report.added) == 3 and not report.skipped and not report.duplicates
+    docs = {d.title: d for d, _ in kb.documents()}
+    seed = docs["2022年基层党建工作完成情况及2023年工作谋划"]
+    assert seed.metadata["type"] == "工作总结" and seed.metadata["licence"]
+    samples = [d for d in docs.values() if d.metadata.get("sample") == "示例"]
+    assert sorted(d.file_type for d in samples) == ["docx", "pdf"]
+
+
+def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "a.txt")
+    (folder / "b_gbk.txt").write_bytes(seed_text.encode("gbk"))
+    (folder / "c_spaced.txt").write_text(seed_text.replace("\n", "\n\n"), encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx")
+    report = kb.ingest([folder])
+    assert len(report.added) == 1
+    assert sorted(d.source.rsplit("/", 1)[-1] for d in report.duplicates) == ["b_gbk.txt", "c_spaced.txt"]
+    assert all(d.duplicate_of.endswith("a.txt") for d in report.duplicates)
+    assert report.total_documents == 1
+
+
+def test_unchanged_reingest_writes_nothing(tmp_path):
+    kb = KnowledgeBase(tmp_path / "idx")
+    first = kb.ingest([SEED])
+    second = kb.ingest([SEED])
+    assert second.version == first.version
+    assert len(second.unchanged) == 1 and not second.added and not second.duplicates
+
+
+def test_changed_file_replaces_its_old_version(tmp_path, seed_text):
+    path = tmp_path / "report.txt"
+    path.write_text(seed_text, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx")
+    kb.ingest([path])
+    path.write_text(seed_text.replace("五融四零工作法", "五融五零工作法"), encoding="utf-8")
+    report = kb.ingest([path])
+    assert len(report.replaced) == 1 and report.total_documents == 1
+    texts = "".join(p.text for p in kb.passages())
+    assert "五融五零工作法" in texts and "五融四零工作法" not in texts
+    assert "五融四零工作法" not in kb.open().names()
