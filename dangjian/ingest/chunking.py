@@ -13,6 +13,7 @@ import bisect
 import math
 
 from ..schema import Block, Document, Passage, Section
+from .patterns import is_blank
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
@@ -81,9 +82,9 @@ def _pack(pieces: list[tuple[int, int]], target: int, max_chars: int) -> list[tu
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
+    while start < end and is_blank(text[start]):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and is_blank(text[end - 1]):
         end -= 1
     return start, end
 

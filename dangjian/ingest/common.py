@@ -13,7 +13,7 @@ import charset_normalizer
 from ..errors import InputFileError
 from ..schema import Block, Document, PageSpan
 from ..text import normalize
-from .patterns import CONTINUATION_START, MD_HEADING_RE, TERMINAL_RE, looks_like_heading_start
+from .patterns import CONTINUATION_START, MD_HEADING_RE, TERMINAL_RE, is_blank, looks_like_heading_start
 from .structure import mark_header_metadata
 
 DEFAULT_MAX_FILE_MB = 100
@@ -115,9 +115,9 @@ def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         nl = text.find("\n", pos, end)
         line_end = end if nl < 0 else nl
         s, e = pos, line_end
-        while s < e and text[s].isspace():
+        while s < e and is_blank(text[s]):
             s += 1
-        while e > s and text[e - 1].isspace():
+        while e > s and is_blank(text[e - 1]):
             e -= 1
         spans.append((s, e))
         if nl < 0:

@@ -49,6 +49,12 @@ MD_HEADING_RE = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 ITEM_RE = re.compile(rf"(?:(?<=^)|(?<=[。；;！!？?：:\n]))[\s\u3000]*([{CN_NUM}]{{1,3}})是")
 
 SENTENCE_END = "。！？；!?;"
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def is_blank(ch: str) -> bool:
+    """Whitespace, including the zero-width characters web pages leave behind."""
+    return ch.isspace() or ch in _ZERO_WIDTH
 TERMINAL_RE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")
 CONTINUATION_START = "，、。；：！？）》」』”,;:!?)"
 
