@@ -13,7 +13,7 @@ import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 import jieba
 

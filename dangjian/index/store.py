@@ -25,9 +25,10 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+from collections.abc import Iterable, Iterator
 
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..schema import Document, Passage, Section
@@ -59,7 +60,7 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     try:
         with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
+            for line in fh:
                 if line.strip():
                     yield json.loads(line)
     except (OSError, json.JSONDecodeError) as exc:
@@ -171,7 +172,7 @@ class IndexStore:
             (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
             full_manifest = {
                 "format_version": FORMAT_VERSION,
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **manifest,
                 "counts": {**manifest.get("counts", {}), "documents": n_docs, "passages": n_passages},
             }

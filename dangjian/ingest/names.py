@@ -6,7 +6,7 @@ They join the tokenizer's dictionary so that each stays one token.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from .patterns import CN_NUM
 

@@ -17,7 +17,7 @@ from dangjian.errors import InputFileError
 from dangjian.ingest import load_document
 from dangjian.kb import KnowledgeBase
 
-from ..conftest import CORPUS, REPO, SEED
+from ..conftest import CORPUS, SEED
 
 SAMPLE_DOCX = CORPUS / "samples" / "示例_十联工作法经验材料.docx"
 SAMPLE_PDF = CORPUS / "samples" / "示例_党员教育培训计划.pdf"
