@@ -38,7 +38,12 @@ def main() -> None:
             while fh.tell() < args.mb * 1024 * 1024:
                 fh.write(f"第{n + 1}部分 汇编\n" + seed.replace("***", f"第{n}号"))
                 n += 1
-        out = subprocess.run([sys.executable, "-c", CHILD, str(Path(tmp) / "index"), str(path)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(Path(tmp) / "index"), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result = json.loads(out.stdout)
         result["mb"] = round(path.stat().st_size / 1048576, 1)
         result["mb_per_s"] = round(result["mb"] / result["seconds"], 2)

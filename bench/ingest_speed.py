@@ -58,7 +58,13 @@ def run(name: str, root: Path, tokenizer: Tokenizer) -> dict:
         "mb_per_s": round(size / 1048576 / elapsed, 2),
         "passages": len(lengths),
         "tokens": tokens,
-        "length": {"min": lengths[0], "p5": round(q[0]), "median": round(statistics.median(lengths)), "p95": round(q[-1]), "max": lengths[-1]},
+        "length": {
+            "min": lengths[0],
+            "p5": round(q[0]),
+            "median": round(statistics.median(lengths)),
+            "p95": round(q[-1]),
+            "max": lengths[-1],
+        },
         "depth": dict(sorted(depths.items())),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
@@ -78,7 +84,9 @@ def main() -> None:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}, {sys.platform}")
-    print("| corpus | files | docs | errors | MB | s | MB/s | passages | length min/p5/median/p95/max | depth: passages | peak RSS MB |")
+    print(
+        "| corpus | files | docs | errors | MB | s | MB/s | passages | length min/p5/median/p95/max | depth: passages | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         length = "/".join(str(r["length"][k]) for k in ("min", "p5", "median", "p95", "max"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import click
 
@@ -44,7 +44,9 @@ def _settings():
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "；".join(f"DANGJIAN_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}（{e['msg']}）" for e in exc.errors())
+        problems = "；".join(
+            f"DANGJIAN_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}（{e['msg']}）" for e in exc.errors()
+        )
         _fail(f"环境变量设置不正确：{problems}")
 
 
@@ -60,7 +62,12 @@ def main() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="索引目录（默认取 DANGJIAN_INDEX_DIR，即 dangjian_data）")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="索引目录（默认取 DANGJIAN_INDEX_DIR，即 dangjian_data）",
+)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
 @_handle_errors
 def ingest(paths: tuple[Path, ...], index_dir: Path | None, as_json: bool) -> None:
@@ -131,11 +138,15 @@ def inspect(file: Path, as_json: bool, full: bool) -> None:
     settings = _settings()
     doc = load_document(file, max_file_mb=settings.max_file_mb)
     sections = split_sections(doc)
-    passages = chunk_sections(doc, sections, target_chars=settings.chunk_target_chars, max_chars=settings.chunk_max_chars)
+    passages = chunk_sections(
+        doc, sections, target_chars=settings.chunk_target_chars, max_chars=settings.chunk_max_chars
+    )
     if as_json:
         data = doc.to_dict()
         data.pop("blocks")
-        _dump({"document": data, "sections": [s.to_dict() for s in sections], "passages": [p.to_dict() for p in passages]})
+        _dump(
+            {"document": data, "sections": [s.to_dict() for s in sections], "passages": [p.to_dict() for p in passages]}
+        )
         return
     echo = click.echo
     echo(f"《{doc.title}》 {doc.file_type}，{len(doc.text)} 字，{len(sections) - 1} 个章节，{len(passages)} 段")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from . import __version__
 from .errors import InputFileError
@@ -89,7 +89,9 @@ class KnowledgeBase:
                     sections = split_sections(doc)
                     passages = chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars)
                     if not passages:
-                        report.skipped.append(Skipped(doc.source, "empty_file", f"无法导入文件 {doc.source}：只有标题，没有正文"))
+                        report.skipped.append(
+                            Skipped(doc.source, "empty_file", f"无法导入文件 {doc.source}：只有标题，没有正文")
+                        )
                         continue
                     if doc.source in by_source:
                         removed.add(by_source[doc.source])

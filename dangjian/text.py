@@ -10,10 +10,10 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from collections.abc import Iterable
 
 import jieba
 
@@ -121,7 +121,5 @@ class Tokenizer:
         text = REDACTION_RE.sub(" ", normalize(text)).lower()
         stop = stopwords()
         return [
-            tok
-            for tok in self._jieba.cut_for_search(text, HMM=True)
-            if _TOKEN_OK_RE.search(tok) and tok not in stop
+            tok for tok in self._jieba.cut_for_search(text, HMM=True) if _TOKEN_OK_RE.search(tok) and tok not in stop
         ]

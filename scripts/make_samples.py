@@ -143,9 +143,19 @@ def docx_to_pdf(docx_path: Path, pdf_path: Path, *, timeout: float = 180) -> Pat
         raise SystemExit("需要 LibreOffice（soffice）来生成 PDF：apt install libreoffice-writer-nogui fonts-noto-cjk")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-             "--outdir", tmp, str(docx_path)],
-            check=True, capture_output=True, timeout=timeout,
+            [
+                soffice,
+                f"-env:UserInstallation=file://{tmp}/profile",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(docx_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
         )
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(Path(tmp) / (docx_path.stem + ".pdf")), pdf_path)

@@ -15,7 +15,11 @@ DANGJIAN = str(Path(sys.executable).parent / "dangjian")
 
 def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DANGJIAN, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+        [DANGJIAN, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
         env={**os.environ, **(env or {})},
     )
 
@@ -74,7 +78,11 @@ def test_inspect_shows_tree_and_passages():
     lines = out.stdout.splitlines()
     assert lines[0].startswith("《2022年基层党建工作完成情况及2023年工作谋划》 txt")
     assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战”" in lines
-    assert any("三、2023年工作谋划 > （二）突出重点难点，行动再加力，着力打好“攻坚战” > 一是全力推进优质物业服务进小区提升工程" in ln for ln in lines)
+    assert any(
+        "三、2023年工作谋划 > （二）突出重点难点，行动再加力，着力打好“攻坚战” > 一是全力推进优质物业服务进小区提升工程"
+        in ln
+        for ln in lines
+    )
 
 
 def test_inspect_json_round_trips_offsets():

@@ -13,7 +13,16 @@ from dangjian.text import Tokenizer, dictionary_hash, domain_words, normalize
 
 from .conftest import SEED
 
-REQUIRED_WORDS = ["五融四零工作法", "物业管理十联工作法", "六百工作法", "初心驿站", "红色物业", "全科社工", "共同缔造", "党群服务中心"]
+REQUIRED_WORDS = [
+    "五融四零工作法",
+    "物业管理十联工作法",
+    "六百工作法",
+    "初心驿站",
+    "红色物业",
+    "全科社工",
+    "共同缔造",
+    "党群服务中心",
+]
 
 
 @given(st.text())
@@ -72,10 +81,25 @@ def test_corpus_names_join_the_private_dictionary_only():
 
 def test_seed_names_found():
     names = find_names(SEED.read_text(encoding="utf-8"))
-    for expected in ["五融四零工作法", "物业管理十联工作法", "六百工作法", "一社一品", "书记沙龙", "初心驿站", "七个一", "时间银行"]:
+    for expected in [
+        "五融四零工作法",
+        "物业管理十联工作法",
+        "六百工作法",
+        "一社一品",
+        "书记沙龙",
+        "初心驿站",
+        "七个一",
+        "时间银行",
+    ]:
         assert expected in names
     # ordinary quoted words and long quoted enumerations are not names
-    for not_a_name in ["好", "要我做", "两委", "三方", "组织联建、资源联享、服务联动、矛盾联处、安全联防、疫情联控、活动联办、文化联育、环境联优、发展联促"]:
+    for not_a_name in [
+        "好",
+        "要我做",
+        "两委",
+        "三方",
+        "组织联建、资源联享、服务联动、矛盾联处、安全联防、疫情联控、活动联办、文化联育、环境联优、发展联促",
+    ]:
         assert not_a_name not in names
 
 

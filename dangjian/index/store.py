@@ -23,12 +23,12 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable, Iterator
 
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..schema import Document, Passage, Section
@@ -64,9 +64,7 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 if line.strip():
                     yield json.loads(line)
     except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(
-            f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建"
-        ) from None
+        raise IndexCorruptError(f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建") from None
 
 
 @dataclass

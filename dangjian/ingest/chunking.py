@@ -118,7 +118,8 @@ def chunk_sections(
     text = doc.text
     root = sections[0]
     content: list[Block] = [
-        b for b in doc.blocks
+        b
+        for b in doc.blocks
         if b.kind != "meta" and not (root.heading_end > root.heading_start and b.start <= root.heading_start < b.end)
     ]
     block_ends = [b.end for b in content]

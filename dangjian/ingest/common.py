@@ -75,7 +75,8 @@ def decode_text(data: bytes, path: Path) -> str:
                 text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError:
                 raise InputFileError(
-                    path, f"文件以 {encoding} 标记开头但内容无法按 {encoding} 解码，文件可能已损坏",
+                    path,
+                    f"文件以 {encoding} 标记开头但内容无法按 {encoding} 解码，文件可能已损坏",
                     code="bad_encoding",
                 ) from None
             break
@@ -91,17 +92,16 @@ def decode_text(data: bytes, path: Path) -> str:
             best = charset_normalizer.from_bytes(data, cp_isolation=_CANDIDATES).best()
             if best is None:
                 raise InputFileError(
-                    path, "内容不是可识别的文本（可能是二进制文件或编码损坏）；"
-                    "请另存为 UTF-8 或 GBK 编码的文本文件", code="binary_file",
+                    path,
+                    "内容不是可识别的文本（可能是二进制文件或编码损坏）；请另存为 UTF-8 或 GBK 编码的文本文件",
+                    code="binary_file",
                 ) from None
             encoding = "gb18030" if best.encoding in ("gb2312", "gbk") else best.encoding
             text = data.decode(encoding, errors="replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:200_000]
     if sample and len(_CONTROL_RE.findall(sample)) > max(3, len(sample) // 200):
-        raise InputFileError(
-            path, "内容不是可识别的文本（含大量控制字符，可能是二进制文件）", code="binary_file"
-        )
+        raise InputFileError(path, "内容不是可识别的文本（含大量控制字符，可能是二进制文件）", code="binary_file")
     if not text.strip():
         raise InputFileError(path, "文件里没有文字内容", code="empty_file")
     return text
@@ -144,11 +144,11 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
     unterminated = sum(
         1
         for s, e in content
-        if e - s >= 20
-        and not TERMINAL_RE.search(text[s:e])
-        and not looks_like_heading_start(text[s:e])
+        if e - s >= 20 and not TERMINAL_RE.search(text[s:e]) and not looks_like_heading_start(text[s:e])
     )
-    soft_wraps = (blank >= 2 and blank >= 0.3 * len(content)) or (unterminated >= 2 and unterminated > 0.5 * len(content))
+    soft_wraps = (blank >= 2 and blank >= 0.3 * len(content)) or (
+        unterminated >= 2 and unterminated > 0.5 * len(content)
+    )
 
     blocks: list[Block] = []
     prev_blank = True

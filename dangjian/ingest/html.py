@@ -11,9 +11,36 @@ from .common import decode_text, make_document, read_bytes
 
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "select", "button"}
 _BLOCK = {
-    "address", "article", "aside", "blockquote", "body", "dd", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
-    "section", "table", "thead", "tbody", "tfoot", "ul", "br", "caption",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "ul",
+    "br",
+    "caption",
 }
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS_RE = re.compile(r"[ \t\r\n\f\u00a0]+")
@@ -102,6 +129,10 @@ def load_html(path: Path, *, max_file_mb: float) -> Document:
     if page_title:
         metadata["html_title"] = page_title
     return make_document(
-        text=text, source=str(path), file_type="html", blocks=blocks, metadata=metadata,
+        text=text,
+        source=str(path),
+        file_type="html",
+        blocks=blocks,
+        metadata=metadata,
         fallback_title=page_title or path.stem,
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..errors import InputFileError, UnsupportedFileError
 from ..schema import Document
@@ -28,7 +28,9 @@ _SINGLE: dict[str, Callable[..., Document]] = {
 SUPPORTED_SUFFIXES = frozenset(_SINGLE) | {".jsonl"}
 
 
-def iter_documents(path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Iterator[Document | InputFileError]:
+def iter_documents(
+    path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB
+) -> Iterator[Document | InputFileError]:
     """The documents in one file; problems come back as ``InputFileError`` values.
 
     Most formats hold one document; a ``.jsonl`` export holds one per line, and a bad line does

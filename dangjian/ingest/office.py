@@ -141,7 +141,11 @@ def load_docx(path: Path, *, max_file_mb: float) -> Document:
     if props.created:
         metadata["created"] = props.created.isoformat()
     return make_document(
-        text=text, source=str(path), file_type="docx", blocks=blocks, metadata=metadata,
+        text=text,
+        source=str(path),
+        file_type="docx",
+        blocks=blocks,
+        metadata=metadata,
         fallback_title=props.title or path.stem,
     )
 
@@ -166,8 +170,14 @@ def load_legacy_word(path: Path, *, max_file_mb: float, timeout: float = 180) ->
         tmpdir = Path(tmp)
         # A private profile lets several conversions run at once and never touches the user's.
         cmd = [
-            binary, f"-env:UserInstallation=file://{tmpdir / 'profile'}", "--headless",
-            "--convert-to", "docx", "--outdir", str(tmpdir / "out"), str(path.resolve()),
+            binary,
+            f"-env:UserInstallation=file://{tmpdir / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "docx",
+            "--outdir",
+            str(tmpdir / "out"),
+            str(path.resolve()),
         ]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
@@ -175,9 +185,7 @@ def load_legacy_word(path: Path, *, max_file_mb: float, timeout: float = 180) ->
             raise InputFileError(path, f"LibreOffice 转换超时（{timeout:g} 秒）", code="conversion_failed") from None
         converted = tmpdir / "out" / (path.stem + ".docx")
         if not converted.exists():
-            raise InputFileError(
-                path, "LibreOffice 无法转换该文件（文件可能已损坏或加密）", code="conversion_failed"
-            )
+            raise InputFileError(path, "LibreOffice 无法转换该文件（文件可能已损坏或加密）", code="conversion_failed")
         doc = load_docx(converted, max_file_mb=max_file_mb)
     doc.source = str(path)
     doc.file_type = path.suffix.lower().lstrip(".")

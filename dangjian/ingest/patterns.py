@@ -31,9 +31,7 @@ STYLES: tuple[HeadingStyle, ...] = (
     HeadingStyle("bian", 11, re.compile(rf"第{_NUM}编(?=[\s\u3000]|$)")),
     HeadingStyle("zhang", 12, re.compile(rf"第{_NUM}章(?=[\s\u3000]|$)")),
     HeadingStyle("jie", 13, re.compile(rf"第{_NUM}节(?=[\s\u3000]|$)")),
-    HeadingStyle(
-        "tiao", 14, re.compile(rf"第{_NUM}条(?:之[{CN_NUM}]+)?(?=[\s\u3000]|$)"), label_is_number=True
-    ),
+    HeadingStyle("tiao", 14, re.compile(rf"第{_NUM}条(?:之[{CN_NUM}]+)?(?=[\s\u3000]|$)"), label_is_number=True),
     HeadingStyle("cn", 15, re.compile(rf"[{CN_NUM}]{{1,3}}(?:、|[．.](?![0-9０-９]))")),
     HeadingStyle("paren_cn", 16, re.compile(rf"[（(][{CN_NUM}]{{1,3}}[）)]")),
     HeadingStyle("arabic", 17, re.compile(r"[0-9０-９]{1,2}(?:、|[.．](?![0-9０-９]))")),
@@ -55,6 +53,8 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 def is_blank(ch: str) -> bool:
     """Whitespace, including the zero-width characters web pages leave behind."""
     return ch.isspace() or ch in _ZERO_WIDTH
+
+
 TERMINAL_RE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")
 CONTINUATION_START = "，、。；：！？）》」』”,;:!?)"
 

@@ -97,9 +97,7 @@ def _running_lines(pages: list[tuple[float, list[_Line]]]) -> set[str]:
     counts: Counter[str] = Counter()
     for height, lines in pages:
         seen = {
-            _DIGITS_RE.sub("#", ln.text)
-            for ln in lines
-            if ln.y0 > height * (1 - MARGIN) or ln.y1 < height * MARGIN
+            _DIGITS_RE.sub("#", ln.text) for ln in lines if ln.y0 > height * (1 - MARGIN) or ln.y1 < height * MARGIN
         }
         counts.update(seen)
     return {text for text, n in counts.items() if n >= max(2, len(pages) / 2)}
@@ -135,16 +133,22 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
                 layout = device.get_result()
                 pages.append((layout.height, _page_lines(layout)))
     except PDFPasswordIncorrect:
-        raise InputFileError(path, "PDF 已加密（需要密码才能打开），请先解除密码保护后再导入", code="encrypted_file") from None
+        raise InputFileError(
+            path, "PDF 已加密（需要密码才能打开），请先解除密码保护后再导入", code="encrypted_file"
+        ) from None
     except Exception as exc:  # pdfminer raises many exception types on damaged files
         if not pages:
-            raise InputFileError(path, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
+            raise InputFileError(
+                path, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）", code="corrupt_file"
+            ) from None
     if not pages:
         raise InputFileError(path, "PDF 里没有页面", code="empty_file")
     all_text = "".join(ln.text for _, lines in pages for ln in lines)
     if len(_CID_RE.sub("", all_text).strip()) < 10:
         reason = "字体缺少文字编码，无法提取文字" if _CID_RE.search(all_text) else "可能是扫描件"
-        raise InputFileError(path, f"PDF 没有文字层，需要先进行 OCR（共 {len(pages)} 页，{reason}）", code="no_text_layer")
+        raise InputFileError(
+            path, f"PDF 没有文字层，需要先进行 OCR（共 {len(pages)} 页，{reason}）", code="no_text_layer"
+        )
 
     running = _running_lines(pages)
     pieces: list[str] = []
@@ -169,7 +173,9 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
         for ln in lines:
             indented = ln.x0 > left + 1.5 * char_w
             # A wrapped line may start with “（2）…”: a heading only after a finished sentence.
-            heading_after_sentence = looks_like_heading_start(ln.text) and bool(pieces) and pieces[-1][-1:] in "。：！？:!?"
+            heading_after_sentence = (
+                looks_like_heading_start(ln.text) and bool(pieces) and pieces[-1][-1:] in "。：！？:!?"
+            )
             new_para = (
                 not blocks
                 or indented
@@ -197,6 +203,11 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
     if empty_pages:
         metadata["pages_without_text"] = empty_pages
     return make_document(
-        text=text, source=str(path), file_type="pdf", blocks=blocks, pages=spans,
-        fallback_title=path.stem, metadata=metadata,
+        text=text,
+        source=str(path),
+        file_type="pdf",
+        blocks=blocks,
+        pages=spans,
+        fallback_title=path.stem,
+        metadata=metadata,
     )

@@ -99,12 +99,15 @@ def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tu
         manifest: dict[Path, dict[str, Any]] = {}
 
         def walk_error(err: OSError) -> None:
-            skipped.append(Skipped(str(err.filename), "permission_denied", f"无法读取文件夹 {err.filename}：{err.strerror}"))
+            skipped.append(
+                Skipped(str(err.filename), "permission_denied", f"无法读取文件夹 {err.filename}：{err.strerror}")
+            )
 
         for folder, dirnames, filenames in os.walk(path, onerror=walk_error):
             folder_path = Path(folder)
             dirnames[:] = sorted(
-                d for d in dirnames
+                d
+                for d in dirnames
                 if not d.startswith(".") and (exclude is None or (folder_path / d).resolve() != exclude)
             )
             manifest.update(_read_manifest(folder_path, skipped))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import yaml
 
@@ -61,7 +61,11 @@ def load_md(path: Path, *, max_file_mb: float) -> Document:
     if all(b.kind == "meta" for b in blocks):
         raise InputFileError(path, "文件里只有元数据（front matter 或注释），没有正文", code="empty_file")
     return make_document(
-        text=text, source=str(path), file_type="md", blocks=blocks, metadata=metadata,
+        text=text,
+        source=str(path),
+        file_type="md",
+        blocks=blocks,
+        metadata=metadata,
         fallback_title=str(metadata.get("title") or path.stem),
     )
 
@@ -81,7 +85,9 @@ def iter_jsonl(path: Path, *, max_file_mb: float) -> Iterator[Document | InputFi
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield InputFileError(where, f"第 {lineno} 行不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）", code="bad_json")
+            yield InputFileError(
+                where, f"第 {lineno} 行不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）", code="bad_json"
+            )
             continue
         if not isinstance(record, dict):
             yield InputFileError(where, f"第 {lineno} 行应是一个 JSON 对象", code="bad_json")
@@ -94,8 +100,7 @@ def iter_jsonl(path: Path, *, max_file_mb: float) -> Iterator[Document | InputFi
         metadata = {
             k: v
             for k, v in record.items()
-            if k not in ("content", "text", "title")
-            and (v is None or isinstance(v, (str, int, float, bool)))
+            if k not in ("content", "text", "title") and (v is None or isinstance(v, (str, int, float, bool)))
         }
         year = metadata.get("year")
         if isinstance(year, str) and year.isdigit():
@@ -103,7 +108,10 @@ def iter_jsonl(path: Path, *, max_file_mb: float) -> Iterator[Document | InputFi
         title = record.get("title")
         metadata["line"] = lineno
         yield make_document(
-            text=body, source=where, file_type="jsonl", metadata=metadata,
+            text=body,
+            source=where,
+            file_type="jsonl",
+            metadata=metadata,
             title=title.strip() if isinstance(title, str) and title.strip() else None,
             fallback_title=f"{path.stem} 第{lineno}行",
         )

@@ -40,7 +40,9 @@ _DATE_RE = re.compile(
     rf"^[（(]?\s*((?:19|20)\d{{2}}|[〇零一二三四五六七八九]{{4}})\s*年\s*([0-9{CN_NUM}]{{1,3}})\s*月"
     rf"\s*([0-9{CN_NUM}]{{1,3}})\s*日\s*(?:印发)?\s*[)）]?$"
 )
-_ORG_SUFFIX_RE = re.compile(r"(委员会|办事处|街道|人民政府|政府|党委|党工委|党组|支部|总支|局|办公室|中心|社区|厅|部|院|委)$")
+_ORG_SUFFIX_RE = re.compile(
+    r"(委员会|办事处|街道|人民政府|政府|党委|党工委|党组|支部|总支|局|办公室|中心|社区|厅|部|院|委)$"
+)
 _NO_PUNCT_RE = re.compile(r"^[^，。；：！？,.;:!?]+$")
 
 
@@ -259,9 +261,17 @@ def split_sections(doc: Document) -> list[Section]:
         index = len(sections)
         sections.append(
             Section(
-                index=index, parent=parent, depth=depth, kind=node.kind, heading=node.heading,
-                path=path, start=node.start, end=max(end, node.heading_end), heading_start=node.heading_start,
-                heading_end=node.heading_end, style=node.style,
+                index=index,
+                parent=parent,
+                depth=depth,
+                kind=node.kind,
+                heading=node.heading,
+                path=path,
+                start=node.start,
+                end=max(end, node.heading_end),
+                heading_start=node.heading_start,
+                heading_end=node.heading_end,
+                style=node.style,
             )
         )
         for child in node.children:

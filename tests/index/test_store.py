@@ -27,7 +27,12 @@ def test_files_and_manifest(tmp_path):
     kb = KnowledgeBase(tmp_path / "idx")
     kb.ingest([SEED])
     version = kb.open()
-    assert sorted(p.name for p in version.path.iterdir()) == ["dictionary.txt", "documents.jsonl", "manifest.json", "passages.jsonl"]
+    assert sorted(p.name for p in version.path.iterdir()) == [
+        "dictionary.txt",
+        "documents.jsonl",
+        "manifest.json",
+        "passages.jsonl",
+    ]
     manifest = json.loads((version.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["counts"] == {"documents": 1, "passages": 27}

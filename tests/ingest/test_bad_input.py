@@ -102,7 +102,8 @@ def test_docx_zip_bomb_is_refused_with_bounded_memory(tmp_path):
         "from dangjian.kb import KnowledgeBase\n"
         "r = KnowledgeBase(sys.argv[1]).ingest([sys.argv[2]])\n"
         "result = {'skipped': [s.code for s in r.skipped], 'message': r.skipped[0].reason}\n",
-        str(tmp_path / "index"), str(bomb),
+        str(tmp_path / "index"),
+        str(bomb),
     )
     assert result["skipped"] == ["zip_bomb"]
     assert "压缩炸弹" in result["message"] and "bomb.docx" in result["message"]
@@ -138,7 +139,12 @@ def test_scanned_pdf_needs_ocr(tmp_path):
     pages = []
     for n in range(2):
         image = Image.new("RGB", (1240, 1754), "white")
-        ImageDraw.Draw(image).text((100, 100), f"扫描件第{n + 1}页：社区党建工作总结", fill="black", font=ImageFont.truetype(str(font_path), 48))
+        ImageDraw.Draw(image).text(
+            (100, 100),
+            f"扫描件第{n + 1}页：社区党建工作总结",
+            fill="black",
+            font=ImageFont.truetype(str(font_path), 48),
+        )
         pages.append(image)
     path = tmp_path / "scan.pdf"
     pages[0].save(path, save_all=True, append_images=pages[1:])
@@ -169,7 +175,8 @@ def test_fifty_megabyte_text_file_with_bounded_memory(tmp_path, seed_text):
         "from dangjian.kb import KnowledgeBase\n"
         "r = KnowledgeBase(sys.argv[1]).ingest([sys.argv[2]])\n"
         "result = {'added': len(r.added), 'passages': r.passages, 'skipped': [s.reason for s in r.skipped]}\n",
-        str(tmp_path / "index"), str(path),
+        str(tmp_path / "index"),
+        str(path),
     )
     assert result["skipped"] == [] and result["added"] == 1
     assert result["passages"] > 100_000

@@ -12,7 +12,26 @@ from dangjian.ingest.common import make_document
 from dangjian.ingest.patterns import is_blank
 
 CN = "一二三四五六七八九十"
-WORDS = ["党建", "社区", "引领", "服务", "群众", "网格", "物业", "组织", "培训", "党员", "治理", "阵地", "*", "***", "2023年", "A类", "黨組織", "ＡＢＣ"]
+WORDS = [
+    "党建",
+    "社区",
+    "引领",
+    "服务",
+    "群众",
+    "网格",
+    "物业",
+    "组织",
+    "培训",
+    "党员",
+    "治理",
+    "阵地",
+    "*",
+    "***",
+    "2023年",
+    "A类",
+    "黨組織",
+    "ＡＢＣ",
+]
 
 word = st.sampled_from(WORDS)
 clause = st.lists(word, min_size=1, max_size=12).map("".join)
@@ -25,7 +44,9 @@ sentence = st.tuples(st.lists(st.one_of(clause, enumeration), min_size=1, max_si
 paragraph = st.lists(sentence, min_size=1, max_size=40).map("".join)
 items = st.lists(sentence, min_size=2, max_size=5).map(lambda ss: "".join(f"{CN[i]}是{s}" for i, s in enumerate(ss)))
 heading = st.tuples(
-    st.sampled_from(["{n}、", "（{n}）", "({n})", "{d}.", "{d}．", "（{d}）", "第{n}章 ", "第{n}条 ", "## ", "第{n}节　"]),
+    st.sampled_from(
+        ["{n}、", "（{n}）", "({n})", "{d}.", "{d}．", "（{d}）", "第{n}章 ", "第{n}条 ", "## ", "第{n}节　"]
+    ),
     st.integers(1, 9),
     clause,
 ).map(lambda t: t[0].format(n=CN[t[1] - 1], d=t[1]) + t[2])
@@ -67,9 +88,12 @@ def test_passages_are_verbatim_bounded_and_never_cross_sections(text, target, ex
         if b.kind == "meta":
             continue
         for i in range(b.start, b.end):
-            assert covered[i] or is_blank(text[i]) or (
-                sections[0].heading_end and i < sections[0].heading_end
-            ) or re.match(r"#", text[i]), f"lost {text[i]!r} at {i}"
+            assert (
+                covered[i]
+                or is_blank(text[i])
+                or (sections[0].heading_end and i < sections[0].heading_end)
+                or re.match(r"#", text[i])
+            ), f"lost {text[i]!r} at {i}"
 
 
 @settings(max_examples=150, deadline=None)

@@ -52,7 +52,9 @@ def test_traditional_chinese_big5_file_matches_as_simplified(tmp_path):
     path.write_bytes(text.encode("big5"))
     doc = load_document(path)
     assert doc.text == text  # quotes stay in the original script
-    assert normalize(doc.text) == "中华人民共和国政府工作报告\n一、过去一年的工作\n党的建设全面加强,社区党组织覆盖扩大。\n"
+    assert (
+        normalize(doc.text) == "中华人民共和国政府工作报告\n一、过去一年的工作\n党的建设全面加强,社区党组织覆盖扩大。\n"
+    )
     assert [s.heading for s in split_sections(doc)] == ["中華人民共和國政府工作報告", "一、過去一年的工作"]
     assert "党组织" in Tokenizer().tokenize(doc.text)
 
@@ -144,7 +146,11 @@ def test_html_visible_text_headings_and_tables(tmp_path):
     assert "开展主题党日活动。" in doc.text
     assert "时间 | 活动\n3月 | 义诊" in doc.text
     assert doc.metadata["author"] == "宣传办"
-    assert [(s.depth, s.heading) for s in split_sections(doc)] == [(0, "社区党建简报"), (1, "一、工作动态"), (2, "（一）志愿服务")]
+    assert [(s.depth, s.heading) for s in split_sections(doc)] == [
+        (0, "社区党建简报"),
+        (1, "一、工作动态"),
+        (2, "（一）志愿服务"),
+    ]
 
 
 def test_markdown_file_front_matter_to_metadata(tmp_path):
@@ -158,7 +164,10 @@ def test_markdown_file_front_matter_to_metadata(tmp_path):
 def test_jsonl_one_document_per_line_and_bad_lines_reported(tmp_path):
     path = tmp_path / "export.jsonl"
     rows = [
-        json.dumps({"title": "甲报告", "content": "一、概况\n甲的内容。", "year": "2021", "url": "http://a"}, ensure_ascii=False),
+        json.dumps(
+            {"title": "甲报告", "content": "一、概况\n甲的内容。", "year": "2021", "url": "http://a"},
+            ensure_ascii=False,
+        ),
         "{not json",
         json.dumps({"title": "乙报告", "text": "乙的内容。"}, ensure_ascii=False),
         json.dumps({"title": "无正文"}, ensure_ascii=False),
@@ -191,8 +200,19 @@ def legacy_doc(tmp_path_factory, make_samples):
     tmp = tmp_path_factory.mktemp("legacy")
     docx_path = make_samples.write_docx(SAMPLE_TEXT, tmp / "legacy.docx")
     subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "doc", "--outdir", str(tmp / "out"), str(docx_path)],
-        check=True, capture_output=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp}/profile",
+            "--headless",
+            "--convert-to",
+            "doc",
+            "--outdir",
+            str(tmp / "out"),
+            str(docx_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     return tmp / "out" / "legacy.doc"
 
