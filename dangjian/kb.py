@@ -121,8 +121,8 @@ class KnowledgeBase:
         return report
 
     def _prepare(self, doc: Document, entry: dict | None) -> Document:
-        if doc.file_type != "jsonl":
-            doc.source = str(Path(doc.source).resolve())
+        path, sep, line = doc.source.partition("#L")  # a .jsonl record is "file#L12"
+        doc.source = str(Path(path).resolve()) + sep + line
         if entry:
             entry = dict(entry)
             if entry.get("title"):

@@ -43,8 +43,9 @@ MARKUP_RANK_BASE = 0  # markdown/Word/HTML heading level n has rank n (1..9)
 
 MD_HEADING_RE = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 
-# Inline items: 一是… 二是… at the start of a paragraph or right after a sentence end.
-ITEM_RE = re.compile(rf"(?:(?<=^)|(?<=[。；;！!？?：:\n]))[\s\u3000]*([{CN_NUM}]{{1,3}})是")
+# Inline items: 一是… 二是…; they count at the start of a paragraph or right after a sentence end.
+ITEM_RE = re.compile(rf"([{CN_NUM}]{{1,3}})是")
+ITEM_AFTER = frozenset("。；;！!？?：:")
 
 SENTENCE_END = "。！？；!?;"
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")

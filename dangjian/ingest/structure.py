@@ -8,6 +8,7 @@ Document header lines (发文机关, 文号, 成文日期) become metadata, not 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -15,11 +16,13 @@ from ..schema import Block, Document, Section
 from ..text import normalize
 from .patterns import (
     CN_NUM,
+    ITEM_AFTER,
     ITEM_RANK,
     ITEM_RE,
     MD_HEADING_RE,
     STYLES,
     cn_to_int,
+    is_blank,
     match_style,
 )
 
@@ -186,9 +189,14 @@ def _add_items(text: str, node: _Node) -> None:
         if block.kind != "text":
             continue
         for m in ITEM_RE.finditer(text, block.start, block.end):
+            before = m.start() - 1
+            while before >= block.start and is_blank(text[before]):
+                before -= 1
+            if before >= block.start and text[before] not in ITEM_AFTER:
+                continue  # 统一是…: inside a sentence, not an item
             n = cn_to_int(m.group(1))
             if n:
-                markers.append((m.start(1), n, block))
+                markers.append((m.start(), n, block))
     if len(markers) < 2:
         return
     runs: list[list[tuple[int, int, Block]]] = []
@@ -285,7 +293,7 @@ def split_sections(doc: Document) -> list[Section]:
 def section_at(sections: list[Section], offset: int) -> Section:
     """The deepest section containing ``offset`` (the root when no heading covers it)."""
     best = sections[0]
-    for section in sections[1:]:
+    for section in itertools.islice(sections, 1, None):
         if section.start <= offset < section.end and section.depth > best.depth:
             best = section
         elif section.start > offset:

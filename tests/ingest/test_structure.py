@@ -95,8 +95,9 @@ def test_inline_items_need_a_run_and_a_sentence_start():
     assert tree(single) == [(0, "报告")]
 
 
-def test_items_on_their_own_lines():
-    text = "报告\n（一）主要做法\n一是抓组织。\n内容补充。\n二是抓队伍。\n三是抓阵地。\n"
+@pytest.mark.parametrize("indent", ["", "\u3000\u3000", "  "], ids=["flush", "ideographic-indent", "space-indent"])
+def test_items_on_their_own_lines(indent):
+    text = f"报告\n（一）主要做法\n{indent}一是抓组织。\n内容补充。\n{indent}二是抓队伍。\n{indent}三是抓阵地。\n"
     got = tree(text)
     assert got[1:] == [(1, "（一）主要做法"), (2, "一是抓组织"), (2, "二是抓队伍"), (2, "三是抓阵地")]
 
