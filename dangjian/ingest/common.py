@@ -172,6 +172,21 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
     return blocks
 
 
+def join_lines(lines: list[tuple[str, str, int | None]]) -> tuple[str, list[Block]]:
+    """Join ``(text, kind, level)`` lines with newlines into a document text and its blocks."""
+    pieces: list[str] = []
+    blocks: list[Block] = []
+    pos = 0
+    for text, kind, level in lines:
+        if pieces:
+            pieces.append("\n")
+            pos += 1
+        pieces.append(text)
+        blocks.append(Block(pos, pos + len(text), kind=kind, level=level))
+        pos += len(text)
+    return "".join(pieces), blocks
+
+
 def content_hash(text: str) -> str:
     """Identity of a document's content, insensitive to whitespace, width and script variants."""
     canonical = re.sub(r"\s+", "", normalize(text))

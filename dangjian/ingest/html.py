@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from ..errors import InputFileError
-from ..schema import Block, Document
-from .common import decode_text, make_document, read_bytes
+from ..schema import Document
+from .common import decode_text, join_lines, make_document, read_bytes
 
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "select", "button"}
 _BLOCK = {
@@ -111,15 +111,7 @@ def load_html(path: Path, *, max_file_mb: float) -> Document:
 
     if not lines:
         raise InputFileError(path, "网页里没有可见的文字内容", code="empty_file")
-    pieces, blocks, pos = [], [], 0
-    for text, kind, level in lines:
-        if pieces:
-            pieces.append("\n")
-            pos += 1
-        pieces.append(text)
-        blocks.append(Block(pos, pos + len(text), kind=kind, level=level))
-        pos += len(text)
-    text = "".join(pieces)
+    text, blocks = join_lines(lines)
     metadata = {}
     for meta in soup.find_all("meta"):
         name = str(meta.get("name") or meta.get("property") or "").lower()

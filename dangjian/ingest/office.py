@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 from ..errors import InputFileError
-from ..schema import Block, Document
-from .common import check_file, make_document
+from ..schema import Document
+from .common import check_file, join_lines, make_document
 
 # Limits that keep a hostile .docx (zip bomb) from exhausting memory. Real documents stay far
 # below them: a 500-page report has a word/document.xml of a few MB.
@@ -101,21 +101,12 @@ def load_docx(path: Path, *, max_file_mb: float) -> Document:
     except Exception as exc:  # python-docx raises many kinds of errors on broken parts
         raise InputFileError(path, f"Word 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
 
-    pieces: list[str] = []
-    blocks: list[Block] = []
-    pos = 0
+    lines: list[tuple[str, str, int | None]] = []
 
     def add(text: str, kind: str, level: int | None = None) -> None:
-        nonlocal pos
         text = text.strip()
-        if not text:
-            return
-        if pieces:
-            pieces.append("\n")
-            pos += 1
-        pieces.append(text)
-        blocks.append(Block(pos, pos + len(text), kind=kind, level=level))
-        pos += len(text)
+        if text:
+            lines.append((text, kind, level))
 
     def walk(parent) -> None:
         for child in parent.iterchildren():
@@ -133,7 +124,7 @@ def load_docx(path: Path, *, max_file_mb: float) -> Document:
                     walk(content)
 
     walk(word.element.body)
-    text = "".join(pieces)
+    text, blocks = join_lines(lines)
     if not text.strip():
         raise InputFileError(path, "Word 文件里没有文字内容", code="empty_file")
     props = word.core_properties
