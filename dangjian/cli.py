@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,10 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(exc.message)
         except KeyboardInterrupt:
             _fail("已中断", 130)
+        except Exception as exc:  # a bug: say so in one line; DANGJIAN_DEBUG=1 shows the traceback
+            if os.environ.get("DANGJIAN_DEBUG"):
+                raise
+            _fail(f"内部错误（{type(exc).__name__}: {exc}）；请设置 DANGJIAN_DEBUG=1 重试并报告问题", 70)
 
     return wrapper
 
@@ -45,7 +50,12 @@ def _settings():
         return Settings()
     except ValidationError as exc:
         problems = "；".join(
-            f"DANGJIAN_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}（{e['msg']}）" for e in exc.errors()
+            (
+                f"DANGJIAN_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}（{e['msg']}）"
+                if e["loc"]
+                else e["msg"]
+            )
+            for e in exc.errors()
         )
         _fail(f"环境变量设置不正确：{problems}")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from . import __version__
-from .errors import InputFileError
+from .errors import DangjianError, InputFileError
 from .index.store import IndexStore, IndexVersion
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents, split_sections
 from .ingest.common import DEFAULT_MAX_FILE_MB
@@ -31,6 +31,10 @@ class KnowledgeBase:
         max_chars: int = DEFAULT_MAX_CHARS,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
     ):
+        if not 20 <= target_chars <= max_chars:
+            raise DangjianError(
+                f"段落长度设置不正确：目标长度 {target_chars} 应在 20 到最大长度 {max_chars} 之间", code="bad_setting"
+            )
         self.store = IndexStore(index_dir)
         self.target_chars = target_chars
         self.max_chars = max_chars
@@ -77,7 +81,7 @@ class KnowledgeBase:
                     progress(done, len(files), str(source_file.path))
                 for item in iter_documents(source_file.path, max_file_mb=self.max_file_mb):
                     if isinstance(item, InputFileError):
-                        report.skipped.append(Skipped(item.path or str(source_file.path), item.code, item.message))
+                        report.skipped.append(Skipped.from_error(item, source_file.path))
                         continue
                     doc = self._prepare(item, source_file.manifest_entry)
                     if doc.content_hash in by_hash:
@@ -85,13 +89,14 @@ class KnowledgeBase:
                             report.unchanged.append(doc.doc_id)
                         else:
                             report.duplicates.append(Duplicate(doc.source, by_hash[doc.content_hash], doc.doc_id))
+                            if doc.source in by_source:  # edited into a copy of another document
+                                removed.add(by_source.pop(doc.source))
                         continue
                     sections = split_sections(doc)
                     passages = chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars)
                     if not passages:
-                        report.skipped.append(
-                            Skipped(doc.source, "empty_file", f"无法导入文件 {doc.source}：只有标题，没有正文")
-                        )
+                        error = InputFileError(doc.source, "只有标题，没有正文", code="empty_file")
+                        report.skipped.append(Skipped.from_error(error))
                         continue
                     if doc.source in by_source:
                         removed.add(by_source[doc.source])

@@ -6,6 +6,7 @@ Offsets always point into the original ``Document.text``:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -53,12 +54,11 @@ class Document:
     pages: list[PageSpan] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
-        for span in self.pages:
-            if span.start <= offset < span.end:
-                return span.page
-        if self.pages and offset >= self.pages[-1].end:
-            return self.pages[-1].page
-        return None
+        """The page of the character at ``offset`` (PDFs); ``None`` for files without pages."""
+        if not self.pages:
+            return None
+        i = bisect.bisect_right([span.start for span in self.pages], offset) - 1
+        return self.pages[max(i, 0)].page
 
     def to_dict(self) -> dict[str, Any]:
         data = _shallow_dict(self)

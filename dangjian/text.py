@@ -21,7 +21,6 @@ jieba.setLogLevel(logging.WARNING)
 
 # Runs of `*` are redaction marks in these reports (`***社区`, `**次`, `*期`).
 REDACTION_RE = re.compile(r"[*＊]+")
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN_OK_RE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -54,10 +53,6 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
-def has_cjk(text: str) -> bool:
-    return _CJK_RE.search(text) is not None
-
-
 def _data_lines(name: str) -> list[str]:
     raw = resources.files("dangjian.data").joinpath(name).read_text(encoding="utf-8")
     return [ln.strip() for ln in raw.splitlines() if ln.strip() and not ln.startswith("#")]
@@ -74,10 +69,15 @@ def stopwords() -> frozenset[str]:
     return frozenset(_data_lines("stopwords.txt"))
 
 
+def _dict_form(word: str) -> str:
+    """How a word enters the tokenizer: normalised and lower-cased, as the text it must match."""
+    return normalize(word.strip()).lower()
+
+
 def dictionary_hash(extra_words: Iterable[str] = ()) -> str:
     """Hash of everything that changes tokenisation: jieba version, domain and corpus words."""
     h = hashlib.sha256(f"jieba {jieba.__version__}\n".encode())
-    for word in sorted(set(domain_words()) | set(extra_words)):
+    for word in sorted({_dict_form(w) for w in (*domain_words(), *extra_words)}):
         h.update(word.encode("utf-8") + b"\n")
     return h.hexdigest()[:16]
 
@@ -101,7 +101,7 @@ class Tokenizer:
         with self._lock:
             self._jieba.check_initialized()
             for word in words:
-                word = normalize(word.strip())
+                word = _dict_form(word)
                 if len(word) < 2 or word in self.words:
                     continue
                 # suggest_freq(tune=False) returns a frequency high enough for the word to win
@@ -115,7 +115,7 @@ class Tokenizer:
         return dictionary_hash(self.words)
 
     def cut(self, text: str) -> list[str]:
-        return [t for t in self._jieba.cut(normalize(text), HMM=True) if t.strip()]
+        return [t for t in self._jieba.cut(normalize(text).lower(), HMM=True) if t.strip()]
 
     def tokenize(self, text: str) -> list[str]:
         text = REDACTION_RE.sub(" ", normalize(text)).lower()

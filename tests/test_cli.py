@@ -70,6 +70,13 @@ def test_errors_are_one_chinese_line_without_traceback(tmp_path):
     bad_env = run("inspect", str(SEED), env={"DANGJIAN_CHUNK_MAX_CHARS": "lots"})
     assert bad_env.returncode == 1 and "DANGJIAN_CHUNK_MAX_CHARS" in bad_env.stderr
     assert "Traceback" not in bad_env.stderr
+    sizes = run("inspect", str(SEED), env={"DANGJIAN_CHUNK_MAX_CHARS": "100"})
+    assert sizes.returncode == 1 and "段落目标长度 300 不能大于最大长度 100" in sizes.stderr
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("x", encoding="utf-8")
+    for index in (a_file, a_file / "sub"):
+        out = run("ingest", str(SEED), "--index", str(index))
+        assert out.returncode == 1 and out.stderr.startswith("错误：") and "Traceback" not in out.stderr
 
 
 def test_inspect_shows_tree_and_passages():

@@ -53,3 +53,15 @@ def test_changed_file_replaces_its_old_version(tmp_path, seed_text):
     texts = "".join(p.text for p in kb.passages())
     assert "五融五零工作法" in texts and "五融四零工作法" not in texts
     assert "五融四零工作法" not in kb.open().names()
+
+
+def test_file_edited_into_a_copy_of_another_drops_its_old_content(tmp_path, seed_text):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(seed_text, encoding="utf-8")
+    b.write_text("另一篇\n一、内容\n原来的正文。\n", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx")
+    kb.ingest([a, b])
+    b.write_text(seed_text, encoding="utf-8")
+    report = kb.ingest([b])
+    assert len(report.duplicates) == 1 and report.total_documents == 1
+    assert "原来的正文" not in "".join(p.text for p in kb.passages())

@@ -45,6 +45,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` to disk, so a rename never exposes empty files."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(folder))
+
+
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
@@ -52,8 +64,6 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
             fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
             fh.write("\n")
             n += 1
-        fh.flush()
-        os.fsync(fh.fileno())
     return n
 
 
@@ -99,6 +109,7 @@ class IndexStore:
 
     def __init__(self, home: str | Path):
         self.home = Path(home)
+        self._locked = False
 
     @property
     def versions_dir(self) -> Path:
@@ -136,17 +147,34 @@ class IndexStore:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".lock", "w") as fh:
+        """Exclusive right to write this index home; a second writer is told to wait.
+
+        Disk errors while writing become a ``DangjianError`` naming the index (the old version
+        stays current).
+        """
+        if self.home.exists() and not self.home.is_dir():
+            raise DangjianError(f"索引目录 {self.home} 是一个文件，不是文件夹；请换一个索引目录", code="bad_index_dir")
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            fh = open(self.home / ".lock", "w")
+        except OSError as exc:
+            raise DangjianError(f"无法创建索引目录 {self.home}（{exc.strerror}）", code="bad_index_dir") from None
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise DangjianError(
                     f"另一个导入任务正在写入索引 {self.home}，请等它完成后再试", code="index_busy"
                 ) from None
+            self._locked = True
             try:
                 yield
+            except OSError as exc:
+                raise DangjianError(
+                    f"写入索引 {self.home} 失败（{exc.strerror or exc}）；原有索引未受影响", code="index_write_failed"
+                ) from exc
             finally:
+                self._locked = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def write(
@@ -157,7 +185,9 @@ class IndexStore:
         names: list[str],
         manifest: dict[str, Any],
     ) -> IndexVersion:
-        """Write a new version and make it current. Call inside ``write_lock``."""
+        """Write a new version and make it current. Only inside ``write_lock``."""
+        if not self._locked:
+            raise RuntimeError("IndexStore.write() needs the write lock")
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.versions_dir / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
@@ -176,9 +206,7 @@ class IndexStore:
             }
             with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
                 json.dump(full_manifest, fh, ensure_ascii=False, indent=2)
-                fh.flush()
-                os.fsync(fh.fileno())
-            _fsync_dir(tmp)
+            _fsync_tree(tmp)
             name = f"v{self._last_number() + 1:06d}"
             final = self.versions_dir / name
             os.rename(tmp, final)
@@ -212,6 +240,8 @@ class IndexStore:
         """
         for path in self.versions_dir.glob(".tmp-*"):
             shutil.rmtree(path, ignore_errors=True)
+        for path in self.home.glob("CURRENT.*.tmp"):
+            path.unlink(missing_ok=True)
         for path in self._version_dirs()[:-KEEP_VERSIONS]:
             if path.name != keep:
                 shutil.rmtree(path, ignore_errors=True)

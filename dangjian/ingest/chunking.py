@@ -13,7 +13,7 @@ import bisect
 import math
 
 from ..schema import Block, Document, Passage, Section
-from .patterns import is_blank
+from .patterns import CLAUSE_END, SENTENCE_END, is_blank
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
@@ -21,25 +21,42 @@ DEFAULT_MAX_CHARS = 500
 _OPEN = "“‘《（(「『【〔["
 _CLOSE = "”’》）)」』】〕]"
 _PAIRS = dict(zip(_CLOSE, _OPEN))
-_SENTENCE_END = set("。！？；!?;")
-_CLAUSE_END = set("，,：:")
 _TRAILING = set(_CLOSE) | {"…"}
 
 
-def _cut_points(text: str, start: int, end: int, enders: set[str]) -> list[int]:
-    """Offsets just after a sentence/clause end that lies outside quotes and brackets."""
+def _unmatched_openers(text: str, start: int, end: int) -> set[int]:
+    """Positions of opening quotes/brackets that never close in their paragraph."""
+    stack: list[int] = []
+    unmatched: set[int] = set()
+    for i in range(start, end):
+        ch = text[i]
+        if ch in _OPEN and not (ch == "“" and stack and text[stack[-1]] == "“"):
+            stack.append(i)
+        elif ch in _PAIRS:
+            if stack and text[stack[-1]] == _PAIRS[ch]:
+                stack.pop()
+        elif ch == "\n":
+            unmatched.update(stack)
+            stack.clear()
+    unmatched.update(stack)
+    return unmatched
+
+
+def _cut_points(text: str, start: int, end: int, enders: frozenset[str]) -> list[int]:
+    """Offsets just after a sentence/clause end that lies outside (balanced) quotes and brackets."""
     points: list[int] = []
     depth: list[str] = []
+    ignore = _unmatched_openers(text, start, end)
     i = start
     while i < end:
         ch = text[i]
-        if ch in _OPEN and not (ch == "“" and depth and depth[-1] == "“"):
+        if ch in _OPEN and i not in ignore and not (ch == "“" and depth and depth[-1] == "“"):
             depth.append(ch)
         elif ch in _PAIRS:
             if depth and depth[-1] == _PAIRS[ch]:
                 depth.pop()
         elif ch == "\n":
-            depth.clear()  # an unbalanced quote never protects past its paragraph
+            depth.clear()
         if ch in enders and not depth:
             j = i + 1
             while j < end and text[j] in _TRAILING:
@@ -52,7 +69,9 @@ def _cut_points(text: str, start: int, end: int, enders: set[str]) -> list[int]:
     return points
 
 
-def _split(text: str, start: int, end: int, max_chars: int, levels: tuple[set[str], ...]) -> list[tuple[int, int]]:
+def _split(
+    text: str, start: int, end: int, max_chars: int, levels: tuple[frozenset[str], ...]
+) -> list[tuple[int, int]]:
     """Pieces of ``[start, end)`` no longer than ``max_chars``, cut at the coarsest level that works."""
     if end - start <= max_chars:
         return [(start, end)]
@@ -78,6 +97,8 @@ def _pack(pieces: list[tuple[int, int]], target: int, max_chars: int) -> list[tu
             cur_start = s
         cur_end = e
     groups.append((cur_start, cur_end))
+    if len(groups) > 1 and cur_end - cur_start < goal / 3 and cur_end - groups[-2][0] <= max_chars:
+        groups[-2:] = [(groups[-2][0], cur_end)]  # no stub at the end
     return groups
 
 
@@ -145,7 +166,7 @@ def chunk_sections(
                 pieces = [(fragments[0][0], fragments[-1][1])]
             else:
                 for s, e in fragments:
-                    pieces.extend(_split(text, s, e, max_chars, (_SENTENCE_END, _CLAUSE_END)))
+                    pieces.extend(_split(text, s, e, max_chars, (SENTENCE_END, CLAUSE_END)))
                 pieces = _pack(pieces, target_chars, max_chars)
             for s, e in pieces:
                 s, e = _trim(text, s, e)

@@ -13,10 +13,18 @@ import charset_normalizer
 from ..errors import InputFileError
 from ..schema import Block, Document, PageSpan
 from ..text import normalize
-from .patterns import CONTINUATION_START, MD_HEADING_RE, TERMINAL_RE, is_blank, looks_like_heading_start
+from .patterns import (
+    BLANK_RE,
+    CONTINUATION_START,
+    MD_HEADING_RE,
+    TERMINAL_RE,
+    is_blank,
+    looks_like_heading_start,
+)
 from .structure import mark_header_metadata
 
 DEFAULT_MAX_FILE_MB = 100
+WRAPPED_LINE = 20  # a line this long that does not end a sentence was (probably) wrapped
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8"),
@@ -28,6 +36,10 @@ _CANDIDATES = ["gb18030", "utf_16_le", "utf_16_be", "big5", "utf_8"]
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
 
 
+def _no_permission(path: Path) -> InputFileError:
+    return InputFileError(path, "没有读取权限，请检查文件权限", code="permission_denied")
+
+
 def check_file(path: Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> int:
     """Raise a clear error for a missing, unreadable, empty or too large file; return its size."""
     try:
@@ -35,7 +47,7 @@ def check_file(path: Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> int:
     except FileNotFoundError:
         raise InputFileError(path, "文件不存在，请检查路径", code="not_found") from None
     except PermissionError:
-        raise InputFileError(path, "没有读取权限，请检查文件权限", code="permission_denied") from None
+        raise _no_permission(path) from None
     if not path.is_file():
         raise InputFileError(path, "不是普通文件", code="not_a_file")
     if st.st_size == 0:
@@ -49,7 +61,7 @@ def check_file(path: Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> int:
             code="file_too_large",
         )
     if not os.access(path, os.R_OK):
-        raise InputFileError(path, "没有读取权限，请检查文件权限", code="permission_denied")
+        raise _no_permission(path)
     return st.st_size
 
 
@@ -58,7 +70,7 @@ def read_bytes(path: Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> bytes
     try:
         return path.read_bytes()
     except PermissionError:
-        raise InputFileError(path, "没有读取权限，请检查文件权限", code="permission_denied") from None
+        raise _no_permission(path) from None
     except OSError as exc:
         raise InputFileError(path, f"读取失败（{exc.strerror or exc}）", code="read_error") from None
 
@@ -102,7 +114,7 @@ def decode_text(data: bytes, path: Path) -> str:
     sample = text[:200_000]
     if sample and len(_CONTROL_RE.findall(sample)) > max(3, len(sample) // 200):
         raise InputFileError(path, "内容不是可识别的文本（含大量控制字符，可能是二进制文件）", code="binary_file")
-    if not text.strip():
+    if not text or BLANK_RE.fullmatch(text):
         raise InputFileError(path, "文件里没有文字内容", code="empty_file")
     return text
 
@@ -144,7 +156,7 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
     unterminated = sum(
         1
         for s, e in content
-        if e - s >= 20 and not TERMINAL_RE.search(text[s:e]) and not looks_like_heading_start(text[s:e])
+        if e - s >= WRAPPED_LINE and not TERMINAL_RE.search(text[s:e]) and not looks_like_heading_start(text[s:e])
     )
     soft_wraps = (blank >= 2 and blank >= 0.3 * len(content)) or (
         unterminated >= 2 and unterminated > 0.5 * len(content)
@@ -152,22 +164,26 @@ def paragraph_blocks(text: str, start: int = 0, end: int | None = None) -> list[
 
     blocks: list[Block] = []
     prev_blank = True
+    first_line = last_line = (0, 0)  # the current block's first and last line
     for s, e in lines:
         if e == s:
             prev_blank = True
             continue
-        line = text[s:e]
         if blocks and not prev_blank and soft_wraps:
-            last = blocks[-1]
-            prev_line = text[last.start : last.end].rsplit("\n", 1)[-1]
+            prev = text[last_line[0] : last_line[1]]
+            # A short heading line ("一、总体要求") is followed by its body; a long numbered line
+            # that does not end a sentence was wrapped and continues on this one.
+            heading_block = looks_like_heading_start(text[first_line[0] : first_line[1]])
             if (
-                (not TERMINAL_RE.search(prev_line) or line[0] in CONTINUATION_START)
-                and not looks_like_heading_start(line)
-                and not looks_like_heading_start(text[last.start : last.end])
+                (not TERMINAL_RE.search(prev) or text[s] in CONTINUATION_START)
+                and not looks_like_heading_start(text[s:e])
+                and (not heading_block or last_line[1] - last_line[0] >= WRAPPED_LINE or prev[-1] in "，、,")
             ):
-                last.end = e
+                blocks[-1].end = e
+                last_line = (s, e)
                 continue
         blocks.append(Block(s, e))
+        first_line = last_line = (s, e)
         prev_blank = False
     return blocks
 

@@ -42,6 +42,7 @@ _BLOCK = {
     "br",
     "caption",
 }
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS_RE = re.compile(r"[ \t\r\n\f\u00a0]+")
 _CJK_SPACE_RE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])")
@@ -69,28 +70,36 @@ def load_html(path: Path, *, max_file_mb: float) -> Document:
 
     lines: list[tuple[str, str, int | None]] = []  # (text, kind, level)
     current: list[str] = []
+    cells: list[str] = []  # the cells of the table row being read
+    inline = 0  # inside a heading or a table cell, block breaks are just spaces
 
     def flush(kind: str = "text", level: int | None = None) -> None:
+        if inline and kind == "text":
+            current.append(" ")
+            return
         text = _clean("".join(current))
         current.clear()
         if text:
             lines.append((text, kind, level))
 
-    # Iterative walk: ("open", tag) / ("close", tag) events keep document order without recursion.
+    # Iterative walk: ("node", tag) / ("close", tag) events keep document order without recursion.
     stack: list[tuple[str, object]] = [("node", soup)]
     while stack:
         action, node = stack.pop()
         if action == "close":
             name = node.name
-            if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            if name in _HEADINGS:
+                inline -= 1
                 flush("heading", int(name[1]))
             elif name in ("td", "th"):
-                current.append(" | ")
-            elif name == "tr":
-                row = _clean("".join(current)).strip(" |")
+                inline -= 1
+                cells.append(_clean("".join(current)))
                 current.clear()
-                if row:
-                    lines.append((re.sub(r"(?:\s*\|\s*)+", " | ", row), "table", None))
+            elif name == "tr":
+                row = " | ".join(c for c in cells)
+                cells.clear()
+                if row.strip(" |"):
+                    lines.append((row, "table", None))
             elif name in _BLOCK:
                 flush()
             continue
@@ -103,8 +112,10 @@ def load_html(path: Path, *, max_file_mb: float) -> Document:
             continue
         if node.name in _SKIP or _hidden(node):
             continue
-        if node.name in _BLOCK or node.name in ("h1", "h2", "h3", "h4", "h5", "h6", "tr"):
+        if node.name in _BLOCK or node.name in _HEADINGS or node.name == "tr":
             flush()
+        if node.name in _HEADINGS or node.name in ("td", "th"):
+            inline += 1
         stack.append(("close", node))
         stack.extend(("node", child) for child in reversed(list(node.children)))
     flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from .html import load_html
 from .office import load_docx, load_legacy_word
 from .pdf import load_pdf
 from .plain import iter_jsonl, load_md, load_txt
+
+log = logging.getLogger(__name__)
 
 _SINGLE: dict[str, Callable[..., Document]] = {
     ".txt": load_txt,
@@ -54,6 +57,9 @@ def iter_documents(
         yield exc
     except MemoryError:
         yield InputFileError(path, "文件过大，内存不足，无法处理；请拆分后再导入", code="out_of_memory")
+    except Exception as exc:  # a parser bug or a file broken in a way no loader foresaw
+        log.warning("unexpected error reading %s", path, exc_info=True)
+        yield InputFileError(path, f"文件无法解析（{type(exc).__name__}），可能已损坏", code="corrupt_file")
 
 
 def load_document(path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Document:

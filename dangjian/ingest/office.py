@@ -70,36 +70,76 @@ def _heading_level(paragraph) -> int | None:
         style = style.base_style
     ppr = paragraph._p.pPr
     if ppr is not None:
-        lvl = ppr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}outlineLvl")
+        lvl = ppr.find(W + "outlineLvl")
         if lvl is not None:
-            val = lvl.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val")
+            val = lvl.get(W + "val")
             if val is not None and val.isdigit() and int(val) < 9:
                 return int(val) + 1
     return None
 
 
-def _row_text(row) -> str:
-    cells, seen = [], set()
-    for cell in row.cells:
-        key = id(cell._tc)
-        if key in seen:  # merged cells repeat the same element
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SKIP_SUBTREES = {
+    W + "drawing",
+    W + "pict",
+    W + "del",
+    W + "instrText",
+    W + "delText",
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent",
+}
+
+
+def _paragraph_text(p) -> str:
+    """All visible text of a ``w:p``: runs, hyperlinks, tracked insertions, smart tags, fields'
+    results; not deleted text, field codes or drawings."""
+    parts: list[str] = []
+    stack = [p]
+    while stack:
+        el = stack.pop()
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP_SUBTREES:
             continue
-        seen.add(key)
-        cells.append(" ".join(cell.text.split()))
-    return " | ".join(cells)
+        if tag == W + "t":
+            parts.append(el.text or "")
+        elif tag == W + "tab":
+            parts.append("\t")
+        elif tag in (W + "br", W + "cr"):
+            parts.append("\n")
+        stack.extend(reversed(list(el)))
+    return "".join(parts)
+
+
+def _table_rows(tbl) -> list[str]:
+    """Each row as cells joined by `` | ``; a vertically merged cell repeats the text above it."""
+    rows, above = [], {}
+    for tr in tbl.iterchildren(W + "tr"):
+        cells, col = [], 0
+        for tc in tr.iterchildren(W + "tc"):
+            props = tc.find(W + "tcPr")
+            span, merge = 1, None
+            if props is not None:
+                grid = props.find(W + "gridSpan")
+                if grid is not None and str(grid.get(W + "val", "1")).isdigit():
+                    span = max(1, int(grid.get(W + "val")))
+                vmerge = props.find(W + "vMerge")
+                if vmerge is not None:
+                    merge = vmerge.get(W + "val", "continue")
+            if merge == "continue":
+                text = above.get(col, "")
+            else:
+                text = " ".join(" ".join(_paragraph_text(p) for p in tc.iter(W + "p")).split())
+                above[col] = text
+            cells.append(text)
+            col += span
+        rows.append(" | ".join(cells))
+    return rows
 
 
 def load_docx(path: Path, *, max_file_mb: float) -> Document:
     check_file(path, max_file_mb=max_file_mb)
     _check_zip(path)
     import docx
-    from docx.table import Table
     from docx.text.paragraph import Paragraph
-
-    try:
-        word = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises many kinds of errors on broken parts
-        raise InputFileError(path, f"Word 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
 
     lines: list[tuple[str, str, int | None]] = []
 
@@ -110,27 +150,32 @@ def load_docx(path: Path, *, max_file_mb: float) -> Document:
 
     def walk(parent) -> None:
         for child in parent.iterchildren():
-            tag = child.tag.rsplit("}", 1)[-1]
-            if tag == "p":
-                para = Paragraph(child, word)
-                level = _heading_level(para)
-                add(para.text, "heading" if level else "text", level)
-            elif tag == "tbl":
-                for row in Table(child, word).rows:
-                    add(_row_text(row), "table")
-            elif tag == "sdt":  # content controls wrap ordinary paragraphs and tables
-                content = child.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}sdtContent")
-                if content is not None:
-                    walk(content)
+            if not isinstance(child.tag, str):  # comments, processing instructions
+                continue
+            if child.tag == W + "p":
+                level = _heading_level(Paragraph(child, word))
+                add(_paragraph_text(child), "heading" if level else "text", level)
+            elif child.tag == W + "tbl":
+                for row in _table_rows(child):
+                    add(row, "table")
+            elif child.tag in (W + "sdt", W + "customXml", W + "sdtContent"):  # wrappers of paragraphs
+                walk(child)
 
-    walk(word.element.body)
+    try:
+        word = docx.Document(str(path))
+        body = word.element.body
+        if body is None:
+            raise ValueError("no w:body")
+        walk(body)
+        props = word.core_properties
+        metadata = {k: v for k, v in {"author": props.author, "core_title": props.title}.items() if v}
+        if props.created:
+            metadata["created"] = props.created.isoformat()
+    except Exception as exc:  # python-docx and lxml raise many kinds of errors on broken parts
+        raise InputFileError(path, f"Word 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
     text, blocks = join_lines(lines)
     if not text.strip():
         raise InputFileError(path, "Word 文件里没有文字内容", code="empty_file")
-    props = word.core_properties
-    metadata = {k: v for k, v in {"author": props.author, "core_title": props.title}.items() if v}
-    if props.created:
-        metadata["created"] = props.created.isoformat()
     return make_document(
         text=text,
         source=str(path),

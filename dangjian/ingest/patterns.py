@@ -27,6 +27,8 @@ class HeadingStyle:
 
 # Order matters only where two patterns could match the same start; ranks give the nesting.
 STYLES: tuple[HeadingStyle, ...] = (
+    # 附件1：/ 附录 — closes the articles and sections before it
+    HeadingStyle("annex", 9, re.compile(r"附\s*[件录]\s*[0-9０-９一二三四五六七八九十]*(?:\s*[:：]|(?=[\s\u3000]|$))")),
     HeadingStyle("part", 10, re.compile(rf"第{_NUM}部分(?=[\s\u3000]|$)")),
     HeadingStyle("bian", 11, re.compile(rf"第{_NUM}编(?=[\s\u3000]|$)")),
     HeadingStyle("zhang", 12, re.compile(rf"第{_NUM}章(?=[\s\u3000]|$)")),
@@ -39,15 +41,16 @@ STYLES: tuple[HeadingStyle, ...] = (
     HeadingStyle("circled", 19, re.compile(r"[①-⑳]")),
 )
 ITEM_RANK = 30  # 一是/二是… inside a paragraph
-MARKUP_RANK_BASE = 0  # markdown/Word/HTML heading level n has rank n (1..9)
 
 MD_HEADING_RE = re.compile(r"(#{1,6})[ \t]+(?=\S)")
 
-# Inline items: 一是… 二是…; they count at the start of a paragraph or right after a sentence end.
+# Punctuation, in one place. A sentence ends at 。！？； (and their half-width forms); a clause at
+# ，：. Items 一是… count at the start of a paragraph or right after a sentence or clause end.
+SENTENCE_END = frozenset("。！？；!?;")
+CLAUSE_END = frozenset("，,：:")
+ITEM_AFTER = SENTENCE_END | frozenset("：:")
 ITEM_RE = re.compile(rf"([{CN_NUM}]{{1,3}})是")
-ITEM_AFTER = frozenset("。；;！!？?：:")
 
-SENTENCE_END = "。！？；!?;"
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 
@@ -57,6 +60,7 @@ def is_blank(ch: str) -> bool:
 
 
 TERMINAL_RE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")
+BLANK_RE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 CONTINUATION_START = "，、。；：！？）》」』”,;:!?)"
 
 

@@ -7,6 +7,7 @@ range keeps the page it came from.
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 from collections import Counter
@@ -28,7 +29,10 @@ _LATIN_END = re.compile(r"[A-Za-z0-9,.;:]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9(]")
 _WIDE_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…·]")
 _CID_RE = re.compile(r"\(cid:\d+\)")
-MARGIN = 0.09  # top/bottom share of the page where running heads and folios live
+MARGIN = 0.09
+logging.getLogger("pdfminer").setLevel(
+    logging.ERROR
+)  # it warns about every odd font  # top/bottom share of the page where running heads and folios live
 
 
 @dataclass
@@ -122,6 +126,7 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
     from pdfminer.pdfparser import PDFParser
 
     pages: list[tuple[float, list[_Line]]] = []
+    truncated_at = None
     try:
         with open(path, "rb") as fh:
             document = PDFDocument(PDFParser(fh))
@@ -141,6 +146,7 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
             raise InputFileError(
                 path, f"PDF 文件已损坏或格式不正确，无法解析（{type(exc).__name__}）", code="corrupt_file"
             ) from None
+        truncated_at = len(pages) + 1  # keep what could be read, and say where it stopped
     if not pages:
         raise InputFileError(path, "PDF 里没有页面", code="empty_file")
     all_text = "".join(ln.text for _, lines in pages for ln in lines)
@@ -202,6 +208,8 @@ def load_pdf(path: Path, *, max_file_mb: float) -> Document:
     metadata = {"page_count": len(pages)}
     if empty_pages:
         metadata["pages_without_text"] = empty_pages
+    if truncated_at:
+        metadata["unreadable_from_page"] = truncated_at
     return make_document(
         text=text,
         source=str(path),

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputFileError
+
 MANIFEST_NAME = "manifest.json"
 MANIFEST_KEYS = ("title", "type", "issuer", "date", "origin", "licence", "sample")
 
@@ -19,6 +21,10 @@ class Skipped:
     path: str
     code: str
     reason: str
+
+    @classmethod
+    def from_error(cls, exc: InputFileError, path: str | Path | None = None) -> Skipped:
+        return cls(exc.path or str(path), exc.code, exc.message)
 
 
 @dataclass
@@ -85,7 +91,7 @@ def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tu
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            skipped.append(Skipped(str(path), "not_found", f"无法导入文件 {path}：文件或文件夹不存在，请检查路径"))
+            skipped.append(Skipped.from_error(InputFileError(path, "文件或文件夹不存在，请检查路径", code="not_found")))
             continue
         if not path.is_dir():
             resolved = path.resolve()
@@ -99,9 +105,8 @@ def collect_files(paths: list[str | Path], *, exclude: Path | None = None) -> tu
         manifest: dict[Path, dict[str, Any]] = {}
 
         def walk_error(err: OSError) -> None:
-            skipped.append(
-                Skipped(str(err.filename), "permission_denied", f"无法读取文件夹 {err.filename}：{err.strerror}")
-            )
+            reason = f"文件夹无法读取（{err.strerror}）"
+            skipped.append(Skipped.from_error(InputFileError(err.filename, reason, code="permission_denied")))
 
         for folder, dirnames, filenames in os.walk(path, onerror=walk_error):
             folder_path = Path(folder)

@@ -16,7 +16,6 @@ from .common import decode_text, make_document, paragraph_blocks, read_bytes
 from .patterns import MD_HEADING_RE
 
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
-_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 
 
 def load_txt(path: Path, *, max_file_mb: float) -> Document:
@@ -28,16 +27,24 @@ def markdown_blocks(text: str) -> tuple[list[Block], dict[str, Any]]:
     """Blocks of a markdown text: front matter and comments as ``meta``, ``#`` lines as headings."""
     metadata: dict[str, Any] = {}
     hidden: list[tuple[int, int]] = []
+    pos = 0
     m = _FRONT_MATTER_RE.match(text)
     if m:
         try:
             data = yaml.safe_load(m.group(1))
         except yaml.YAMLError:
             data = None
-        if isinstance(data, dict):
-            metadata.update({str(k): v for k, v in data.items() if isinstance(v, (str, int, float, bool, list))})
-        hidden.append((0, m.end()))
-    hidden.extend((c.start(), c.end()) for c in _HTML_COMMENT_RE.finditer(text, m.end() if m else 0))
+        if isinstance(data, dict):  # otherwise the two --- are horizontal rules, not front matter
+            # YAML dates and the like become strings, so metadata always serialises to JSON.
+            metadata.update(json.loads(json.dumps({str(k): v for k, v in data.items()}, default=str)))
+            hidden.append((0, m.end()))
+            pos = m.end()
+    while (open_at := text.find("<!--", pos)) >= 0:
+        close_at = text.find("-->", open_at + 4)
+        if close_at < 0:
+            break  # an unclosed comment: leave the rest visible
+        hidden.append((open_at, close_at + 3))
+        pos = close_at + 3
 
     blocks: list[Block] = []
     pos = 0
@@ -88,6 +95,9 @@ def iter_jsonl(path: Path, *, max_file_mb: float) -> Iterator[Document | InputFi
             yield InputFileError(
                 where, f"第 {lineno} 行不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）", code="bad_json"
             )
+            continue
+        except (ValueError, RecursionError):  # absurdly long numbers, nesting too deep
+            yield InputFileError(where, f"第 {lineno} 行的 JSON 无法解析（数字过长或嵌套过深）", code="bad_json")
             continue
         if not isinstance(record, dict):
             yield InputFileError(where, f"第 {lineno} 行应是一个 JSON 对象", code="bad_json")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..schema import Block, Document, Section
 from ..text import normalize
 from .patterns import (
+    CLAUSE_END,
     CN_NUM,
     ITEM_AFTER,
     ITEM_RANK,
@@ -27,8 +28,8 @@ from .patterns import (
 )
 
 _TIAO_RANK = next(s.rank for s in STYLES if s.name == "tiao")
-_LABEL_END_RE = re.compile(r"[。：；！？:;!?\n]")
-_CLAUSE_END_RE = re.compile(r"[。：；！？:;!?，,\n]")
+_LABEL_END_RE = re.compile("[" + re.escape("".join(ITEM_AFTER)) + "\n]")
+_CLAUSE_END_RE = re.compile("[" + re.escape("".join(ITEM_AFTER | CLAUSE_END)) + "\n]")
 WHOLE_LINE_LABEL = 30  # a heading line up to this long is its own label
 MAX_LABEL = 60
 
@@ -138,8 +139,14 @@ def _label_end(text: str, start: int, end: int) -> int:
     return stop
 
 
-def _classify(text: str, block: Block, in_article: bool) -> tuple[int, str, int, int] | None:
-    """(rank, style, label_start, label_end) when the block opens a heading."""
+def _classify(
+    text: str, block: Block, in_article: bool, marked_ranks: dict[str, int]
+) -> tuple[int, str, int, int] | None:
+    """(rank, style, label_start, label_end) when the block opens a heading.
+
+    ``marked_ranks`` remembers the level a file gave each numbering style (``## 一、…``), so a
+    later plain ``二、…`` paragraph becomes its sibling, not its child.
+    """
     if block.kind not in ("text", "heading"):
         return None
     line = text[block.start : block.end]
@@ -163,7 +170,11 @@ def _classify(text: str, block: Block, in_article: bool) -> tuple[int, str, int,
             if style.rank < _TIAO_RANK and len(line) > 50:
                 return None
         # A level the file marked itself (markdown #, Word style) decides the nesting.
-        rank = markup_rank if markup_rank is not None else style.rank
+        if markup_rank is not None:
+            marked_ranks.setdefault(style.name, markup_rank)
+            rank = markup_rank
+        else:
+            rank = marked_ranks.get(style.name, style.rank)
         if style.label_is_number:
             return rank, style.name, label_start, label_start + m.end()
         return rank, style.name, label_start, _label_end(text, label_start, block.end)
@@ -237,11 +248,12 @@ def split_sections(doc: Document) -> list[Section]:
         root.heading_start = hm.end() if hm else title_block.start
         root.heading_end = title_block.end
     stack = [root]
+    marked_ranks: dict[str, int] = {}
     for block in doc.blocks:
         if block.kind == "meta" or block is title_block:
             continue
         in_article = any(n.style == "tiao" for n in stack)
-        found = _classify(text, block, in_article)
+        found = _classify(text, block, in_article, marked_ranks)
         if found is not None:
             rank, style, label_start, label_end = found
             while stack[-1].rank >= rank:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dangjian.errors import InputFileError
+from dangjian.errors import DangjianError, InputFileError
 from dangjian.ingest import load_document
 from dangjian.kb import KnowledgeBase
 
@@ -272,11 +272,71 @@ def test_existing_index_is_never_damaged_by_a_failed_ingest(tmp_path, monkeypatc
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store, "_write_jsonl", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(DangjianError) as err:
         kb.ingest([good])
+    assert err.value.code == "index_write_failed" and "原有索引未受影响" in err.value.message
     monkeypatch.undo()
     after = kb.open()
     assert after.name == before.name
     assert {p.name: p.read_bytes() for p in after.path.iterdir()} == files_before
     assert not list((tmp_path / "index" / "versions").glob(".tmp-*"))
     assert [d.title for d, _ in after.iter_documents()] == ["2022年基层党建工作完成情况及2023年工作谋划"]
+
+
+def _docx_with_body(tmp_path: Path, name: str, body_xml: str) -> Path:
+    """The sample .docx with its <w:body> replaced by ``body_xml``."""
+    path = tmp_path / name
+    with zipfile.ZipFile(SAMPLE_DOCX) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                xml = data.decode("utf-8")
+                start, end = xml.index("<w:body>"), xml.index("</w:body>") + len("</w:body>")
+                data = (xml[:start] + body_xml + xml[end:]).encode("utf-8")
+            dst.writestr(item, data)
+    return path
+
+
+def test_odd_but_valid_docx_xml_reads(tmp_path):
+    body = (
+        "<w:body><!-- a comment --><?pi data?>"
+        "<w:p><w:r><w:t>一、正文</w:t></w:r><w:ins w:id='1' w:author='a'><w:r><w:t>（修订插入）</w:t></w:r></w:ins>"
+        "<w:del w:id='2' w:author='a'><w:r><w:delText>已删除</w:delText></w:r></w:del></w:p>"
+        "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge w:val='restart'/></w:tcPr><w:p><w:r><w:t>合并</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:p><w:r><w:t>甲</w:t></w:r></w:p></w:tc></w:tr>"
+        "<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc><w:p><w:r><w:t>乙</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        "<w:customXml w:element='x'><w:p><w:r><w:t>自定义标记里的段落。</w:t></w:r></w:p></w:customXml>"
+        "</w:body>"
+    )
+    doc = load_document(_docx_with_body(tmp_path, "odd.docx", body))
+    assert doc.text == "一、正文（修订插入）\n合并 | 甲\n合并 | 乙\n自定义标记里的段落。"
+
+
+def test_docx_with_broken_xml_is_a_clear_error_and_the_folder_goes_on(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _docx_with_body(folder, "broken.docx", "<w:body><w:p><w:r><w:t>没有闭合")
+    shutil.copy(SEED, folder / "good.txt")
+    report = KnowledgeBase(tmp_path / "idx").ingest([folder])
+    assert len(report.added) == 1
+    assert [s.code for s in report.skipped] == ["corrupt_file"]
+    assert "broken.docx" in report.skipped[0].reason
+
+
+def test_jsonl_lines_that_break_the_json_parser(tmp_path):
+    from dangjian.ingest import iter_documents
+
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        "[" * 100_000 + "\n" + '{"n": ' + "9" * 5000 + "}\n" + '{"title": "好", "content": "正文。"}\n',
+        encoding="utf-8",
+    )
+    items = list(iter_documents(path))
+    assert [type(i).__name__ for i in items] == ["InputFileError", "InputFileError", "Document"]
+    assert all("JSON" in i.message for i in items[:2])
+
+
+def test_only_zero_width_characters_is_empty(tmp_path):
+    path = tmp_path / "zw.txt"
+    path.write_text("\u200b\ufeff\u200b\n\u200d", encoding="utf-8")
+    expect_error(path, "empty_file", "没有文字")

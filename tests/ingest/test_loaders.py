@@ -239,3 +239,14 @@ def test_legacy_word_without_libreoffice_says_how_to_convert(tmp_path, legacy_do
 
 def test_seed_file_itself(seed_text):
     assert load_document(SEED).text == seed_text
+
+
+def test_html_cells_with_paragraphs_and_breaks_in_headings(tmp_path):
+    path = tmp_path / "cells.html"
+    path.write_text(
+        "<h2>一、<br>总体要求</h2><table><tr><td><p>甲</p><p>乙</p></td><td><p>丙</p></td></tr>"
+        "<tr><th>丁</th><td></td><td>戊</td></tr></table><p>备注</p>",
+        encoding="utf-8",
+    )
+    doc = load_document(path)
+    assert doc.text == "一、总体要求\n甲乙 | 丙\n丁 |  | 戊\n备注"

@@ -141,3 +141,70 @@ def test_soft_wrapped_paragraphs_are_joined_but_headings_are_not():
     assert "现在，我代表国务院，向大会报告政府工作，\n请予审议。" in paragraphs
     assert "制定\n“十四五”规划\n，全面推进。" in paragraphs
     assert [s.heading for s in split_sections(doc)][1:] == ["一、过去一年的工作", "二、今年的任务"]
+
+
+def test_wrapped_heading_lines_are_joined_and_stay_headings():
+    text = (
+        "报告\n\n（一）坚持党建引领基层治理，深化网格化管理提质增效，\n群众满意度持续提升。\n\n"
+        "（二）加强队伍建设，\n着力提升能力。\n\n1.加强组织建设。全年新建小区党支部12个，\n新发展党员30名。\n\n"
+        "一、总体要求\n正文内容在下一行。\n"
+    )
+    got = tree(text)
+    assert got == [
+        (0, "报告"),
+        (1, "（一）坚持党建引领基层治理，深化网格化管理提质增效"),
+        (1, "（二）加强队伍建设"),
+        (2, "1.加强组织建设"),
+        (1, "一、总体要求"),
+    ]
+
+
+def test_numbering_marked_once_by_markup_keeps_its_level_when_plain():
+    text = "# 标题\n\n## 一、总则\n\n正文。\n\n二、分则\n\n正文二。\n\n### 第一条 内容\n\n第二条 内容二\n"
+    blocks, meta = markdown_blocks(text)
+    doc = make_document(text=text, source="t.md", file_type="md", blocks=blocks, metadata=meta)
+    assert [(s.depth, s.heading) for s in split_sections(doc)] == [
+        (0, "标题"),
+        (1, "一、总则"),
+        (1, "二、分则"),
+        (2, "第一条"),
+        (2, "第二条"),
+    ]
+
+
+def test_annex_closes_the_articles_before_it():
+    text = "某办法\n第一章 总则\n第一条 为了规范……\n第二条 本办法……\n附件1：申请表\n一、基本信息\n姓名。\n二、申请事项\n事项。\n"
+    assert tree(text) == [
+        (0, "某办法"),
+        (1, "第一章 总则"),
+        (2, "第一条"),
+        (2, "第二条"),
+        (1, "附件1"),
+        (2, "一、基本信息"),
+        (2, "二、申请事项"),
+    ]
+
+
+def test_markdown_rules_are_not_front_matter():
+    text = "---\n\n正文第一段，不是元数据。\n\n---\n\n正文第二段。\n<!-- 注释 -->\n<!-- 没有闭合的注释\n最后一段。\n"
+    blocks, meta = markdown_blocks(text)
+    assert meta == {}
+    visible = [text[b.start : b.end] for b in blocks if b.kind != "meta"]
+    assert "正文第一段，不是元数据。" in visible and "最后一段。" in visible
+    assert [text[b.start : b.end] for b in blocks if b.kind == "meta"] == ["<!-- 注释 -->"]
+
+
+def test_front_matter_dates_become_strings():
+    text = "---\ndate: 2023-01-05\ntags: [2023-01-01, 党建]\n---\n# 标题\n\n正文。\n"
+    _, meta = markdown_blocks(text)
+    assert meta == {"date": "2023-01-05", "tags": ["2023-01-01", "党建"]}
+
+
+def test_unbalanced_quote_does_not_stop_sentence_cuts():
+    from dangjian.ingest import chunk_sections
+
+    body = "开头有个“没有闭合的引号。" + "这是一句完整的话，内容很多很多。" * 80
+    doc = make_document(text="标题\n" + body + "\n", source="t", file_type="txt")
+    passages = chunk_sections(doc, split_sections(doc))
+    assert len(passages) > 2
+    assert all(p.text.endswith("。") for p in passages)  # cut at sentence ends, not by length
