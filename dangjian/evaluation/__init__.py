@@ -1,0 +1,8 @@
+"""Evaluation: question sets with gold answers located by document + key phrase, and metrics.
+
+Sets live in ``evals/`` (JSONL); this package holds the code that runs them.
+"""
+
+from .runner import QuestionResult, evaluate, load_questions, summarize
+
+__all__ = ["QuestionResult", "evaluate", "load_questions", "summarize"]

@@ -1,0 +1,99 @@
+"""Dense index: FAISS inner product over L2-normalised vectors (cosine similarity).
+
+Exact (``flat``) by default; an approximate HNSW or IVF index for large corpora. ``auto`` picks
+exact below ``AUTO_APPROX_FROM`` passages. FAISS ids are row positions in ``passages.jsonl``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ..errors import DangjianError
+
+KINDS = ("auto", "flat", "hnsw", "ivf")
+AUTO_APPROX_FROM = 300_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def choose_kind(kind: str, n: int) -> str:
+    if kind not in KINDS:
+        raise DangjianError(f"未知的向量索引类型“{kind}”，可选：{'、'.join(KINDS)}", code="bad_setting")
+    if kind == "auto":
+        return "flat" if n < AUTO_APPROX_FROM else "hnsw"
+    return kind
+
+
+def _ivf_lists(n: int) -> int:
+    return max(1, min(4096, int(4 * np.sqrt(max(n, 1)))))
+
+
+class DenseIndex:
+    def __init__(self, index: faiss.Index, kind: str, n: int):
+        self.index = index
+        self.kind = kind
+        self.n = n
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, kind: str = "auto") -> DenseIndex:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, d = vectors.shape
+        kind = choose_kind(kind, n)
+        if kind == "flat":
+            index = faiss.IndexFlatIP(d)
+        elif kind == "hnsw":
+            index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        else:
+            nlist = _ivf_lists(n)
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+            if n:
+                index.train(vectors)
+            index.nprobe = max(1, nlist // 8)
+        if n:
+            index.add(vectors)
+        return cls(index, kind, n)
+
+    def save(self, path: Path) -> None:
+        """Only approximate indexes are saved; an exact one is rebuilt from the vectors (a copy)."""
+        if self.kind != "flat":
+            faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, kind: str, vectors_path: Path, index_path: Path) -> DenseIndex:
+        if kind == "flat":
+            vectors = np.load(vectors_path, mmap_mode="r")
+            return cls.build(vectors, "flat")
+        index = faiss.read_index(str(index_path))
+        if kind == "ivf":
+            index.nprobe = max(1, index.nlist // 8)
+        return cls(index, kind, index.ntotal)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and cosine scores of the ``k`` nearest rows, restricted to ``allowed`` rows."""
+        if self.n == 0 or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        k = min(k, self.n)
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        params = None
+        if allowed is not None:
+            bitmap = np.packbits(allowed.astype(bool), bitorder="little")
+            selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bitmap))
+            if self.kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+            elif self.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            scores, ids = self.index.search(q, k, params=params)
+            del bitmap, selector
+        else:
+            if self.kind == "hnsw":
+                self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+            scores, ids = self.index.search(q, k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]

@@ -1,0 +1,281 @@
+"""Hybrid search over one index version: BM25 + dense, fused by weighted reciprocal rank.
+
+Exact mentions of method names or quoted phrases in the question boost the passages that
+contain them; when nothing is relevant the search abstains instead of returning the least-bad
+passage.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import faiss
+import numpy as np
+
+from ..errors import DangjianError, IndexCorruptError
+from ..ingest.names import is_method_like
+from ..schema import Hit, Passage
+from ..text import Tokenizer, domain_words, normalize
+from .dense import DenseIndex
+from .embedders import Embedder
+from .lexical import LexicalIndex
+from .store import IndexVersion
+
+MAX_QUERY_CHARS = 500
+_QUOTED_RE = re.compile(r"[“「『\"《]([^“”「」『』\"《》]{2,30})[”」』\"》]")
+
+
+@dataclass
+class SearchSettings:
+    """Ranking knobs. Weights are for reciprocal-rank fusion: ``w / (rrf_k + rank)``."""
+
+    candidates: int = 50
+    rrf_k: int = 60
+    weight_dense: float = 1.0
+    weight_lexical: float = 1.0
+    boost_weight: float = 1.0
+    abstain_min_dense: float = 0.80
+    abstain_min_coverage: float = 0.5
+    faiss_threads: int = 1  # measured: faiss's and the embedder's OpenMP threads contend
+
+
+@dataclass
+class Filters:
+    collections: list[str] | None = None
+    doc_ids: list[str] | None = None
+    types: list[str] | None = None
+    years: list[int] | None = None
+
+    def empty(self) -> bool:
+        return not (self.collections or self.doc_ids or self.types or self.years)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    abstained: bool
+    took_ms: float
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "abstained": self.abstained,
+            "took_ms": self.took_ms,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+def format_citation(title: str, path: list[str], page: int | None, paragraph: int) -> str:
+    """《标题》三、2023年工作谋划 > （二）突出重点难点… > 一是… ，第N页，第N段"""
+    parts = [f"《{title}》"]
+    if path:
+        parts.append(" > ".join(h if len(h) <= 24 else h[:23] + "…" for h in path))
+    where = []
+    if page:
+        where.append(f"第{page}页")
+    if paragraph:
+        where.append(f"第{paragraph}段")
+    text = "".join(parts[:1]) + (parts[1] if len(parts) > 1 else "")
+    return text + ("，" + "，".join(where) if where else "")
+
+
+def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges in ``text`` where any term occurs (normalised matching), merged."""
+    norm = normalize(text).lower()
+    spans: list[tuple[int, int]] = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        if not term:
+            continue
+        pos = norm.find(term)
+        while pos >= 0:
+            spans.append((pos, pos + len(term)))
+            pos = norm.find(term, pos + len(term))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+class Searcher:
+    """An opened index version ready to answer queries (load once, query many times)."""
+
+    def __init__(self, version: IndexVersion, embedder: Embedder, settings: SearchSettings | None = None):
+        self.version = version
+        self.embedder = embedder
+        self.settings = settings or SearchSettings()
+        manifest = version.manifest
+        check_embedder(manifest, embedder, version.path.parent.parent)
+        self.passages: list[Passage] = list(version.iter_passages())
+        self.docs: dict[str, dict[str, Any]] = {}
+        for doc in version.iter_document_info():
+            self.docs[doc["doc_id"]] = doc
+        n = len(self.passages)
+        try:
+            self.dense = DenseIndex.load(
+                manifest["dense"]["kind"], version.path / "vectors.npy", version.path / "dense.faiss"
+            )
+            self.lexical = LexicalIndex.load(version.path / "lexical")
+        except (OSError, KeyError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"索引 {version.path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
+            ) from None
+        if self.dense.n != n or self.lexical.n != n:
+            raise IndexCorruptError(f"索引 {version.path} 的文件条数不一致；请运行 dangjian reindex 重建")
+        names = version.names()
+        self.tokenizer = Tokenizer(extra_words=names)
+        self.boost_names = sorted(
+            {normalize(w).lower() for w in names} | {normalize(w).lower() for w in domain_words() if is_method_like(w)},
+            key=len,
+            reverse=True,
+        )
+        doc_ids = list(self.docs)
+        doc_index = {d: i for i, d in enumerate(doc_ids)}
+        self._doc_ids = doc_ids
+        self._passage_doc = np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32)
+        self._lock = threading.Lock()  # the embedding engine is not re-entrant
+        faiss.omp_set_num_threads(self.settings.faiss_threads)
+
+    # --- filters ---------------------------------------------------------------------------
+
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.empty():
+            return None
+        ok_docs = np.ones(len(self._doc_ids), dtype=bool)
+        for i, doc_id in enumerate(self._doc_ids):
+            info = self.docs[doc_id]
+            if filters.collections and info["collection"] not in filters.collections:
+                ok_docs[i] = False
+            elif filters.doc_ids and doc_id not in filters.doc_ids:
+                ok_docs[i] = False
+            elif filters.types and info.get("type") not in filters.types:
+                ok_docs[i] = False
+            elif filters.years and info.get("year") not in filters.years:
+                ok_docs[i] = False
+        return ok_docs[self._passage_doc]
+
+    # --- ranking ---------------------------------------------------------------------------
+
+    def _phrases(self, query: str) -> list[str]:
+        """Method names and quoted phrases the question mentions (normalised)."""
+        norm = normalize(query).lower()
+        found = [normalize(m.group(1)).lower() for m in _QUOTED_RE.finditer(query)]
+        for name in self.boost_names:
+            if name in norm and not any(name in f for f in found):
+                found.append(name)
+        return found
+
+    def _coverage(self, tokens: list[str], passage: Passage) -> float:
+        """Share of the question's term weight (IDF) found in the passage; unknown terms weigh most."""
+        if not tokens:
+            return 0.0
+        text = normalize(passage.text).lower()
+        max_idf = float(self.lexical.idf.max()) if self.lexical.n else 1.0
+        total = found = 0.0
+        for tok in set(tokens):
+            weight = self.lexical.term_idf(tok) or max_idf
+            total += weight
+            if tok in text:
+                found += weight
+        return found / total if total else 0.0
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
+        started = time.perf_counter()
+        query = (query or "").strip()
+        if not query:
+            raise DangjianError("问题不能为空", code="empty_query")
+        if len(query) > MAX_QUERY_CHARS:
+            raise DangjianError(
+                f"问题太长（{len(query)} 字），请控制在 {MAX_QUERY_CHARS} 字以内", code="query_too_long"
+            )
+        s = self.settings
+        allowed = self._allowed(filters)
+        tokens = self.tokenizer.tokenize(query)
+        lex_ids, lex_scores = self.lexical.search(tokens, s.candidates, allowed)
+        with self._lock:
+            qv = self.embedder.embed_query(query)
+        dense_ids, dense_scores = self.dense.search(qv, s.candidates, allowed)
+
+        fused: dict[int, float] = {}
+        for rank, row in enumerate(dense_ids.tolist()):
+            fused[row] = fused.get(row, 0.0) + s.weight_dense / (s.rrf_k + rank + 1)
+        for rank, row in enumerate(lex_ids.tolist()):
+            fused[row] = fused.get(row, 0.0) + s.weight_lexical / (s.rrf_k + rank + 1)
+        phrases = self._phrases(query)
+        if phrases and s.boost_weight:
+            for row in fused:
+                text = normalize(self.passages[row].text).lower()
+                matched = sum(1 for ph in phrases if ph in text)
+                if matched:
+                    fused[row] += s.boost_weight * matched / (s.rrf_k + 1)
+        ranked = sorted(fused, key=lambda r: (-fused[r], r))
+
+        dense_by_row = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
+        lex_by_row = dict(zip(lex_ids.tolist(), lex_scores.tolist()))
+        top_dense = float(dense_scores[0]) if len(dense_scores) else 0.0
+        coverage = self._coverage(tokens, self.passages[ranked[0]]) if ranked else 0.0
+        abstained = not ranked or (top_dense < s.abstain_min_dense and coverage < s.abstain_min_coverage)
+        hits = (
+            []
+            if abstained
+            else [
+                self._hit(i + 1, row, fused[row], tokens, phrases, dense_by_row, lex_by_row)
+                for i, row in enumerate(ranked[:k])
+            ]
+        )
+        return SearchResult(
+            query=query,
+            hits=hits,
+            abstained=abstained,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            signals={"top_dense": top_dense, "coverage": coverage},
+        )
+
+    def _hit(self, rank, row, score, tokens, phrases, dense_by_row, lex_by_row) -> Hit:
+        p = self.passages[row]
+        info = self.docs[p.doc_id]
+        terms = [t for t in tokens if len(t) > 1 or not t.isascii()] + phrases
+        return Hit(
+            rank=rank,
+            score=round(score, 6),
+            passage_id=p.passage_id,
+            doc_id=p.doc_id,
+            title=p.title,
+            section_path=p.section_path,
+            text=p.text,
+            start=p.start,
+            end=p.end,
+            page=p.page,
+            page_end=p.page_end,
+            paragraph=p.paragraph,
+            highlights=highlight_spans(p.text, terms),
+            citation=format_citation(p.title, p.section_path, p.page, p.paragraph),
+            collection=info["collection"],
+            dense_score=round(dense_by_row[row], 4) if row in dense_by_row else None,
+            lexical_score=round(lex_by_row[row], 4) if row in lex_by_row else None,
+        )
+
+
+def check_embedder(manifest: dict[str, Any], embedder: Embedder, home) -> None:
+    """Refuse an index built by another embedder, naming the command that rebuilds it."""
+    built = manifest.get("embedder")
+    current = embedder.identity()
+    if built is None:
+        raise IndexCorruptError(f"索引 {home} 没有向量（旧格式）；请运行 dangjian reindex --index {home} 重建")
+    keys = ("name", "dimension", "passage_prefix", "query_prefix")
+    if any(built.get(key) != current.get(key) for key in keys):
+        raise DangjianError(
+            f"索引 {home} 是用嵌入模型 {built.get('name')}（前缀 {built.get('passage_prefix')!r}）建立的，"
+            f"当前设置的是 {current.get('name')}（前缀 {current.get('passage_prefix')!r}），两者不能混用；"
+            f"请运行 dangjian reindex --index {home} 用当前模型重建向量，或改回原来的模型设置",
+            code="embedder_mismatch",
+        )
