@@ -17,12 +17,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from dangjian.evaluation import peak_rss_mb
 from dangjian.kb import KnowledgeBase
 t = time.perf_counter()
 r = KnowledgeBase(sys.argv[1]).ingest([sys.argv[2]])
 print(json.dumps({"seconds": round(time.perf_counter() - t, 2), "passages": r.passages, "sections": r.sections,
-                  "skipped": len(r.skipped), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "skipped": len(r.skipped), "peak_rss_mb": round(peak_rss_mb())}))
 """
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
 import sys
 import time
@@ -20,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from dangjian.errors import InputFileError
+from dangjian.evaluation import peak_rss_mb
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.pipeline import collect_files
 from dangjian.text import Tokenizer
@@ -66,7 +66,7 @@ def run(name: str, root: Path, tokenizer: Tokenizer) -> dict:
             "max": lengths[-1],
         },
         "depth": dict(sorted(depths.items())),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(peak_rss_mb()),
     }
 
 

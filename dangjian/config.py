@@ -37,8 +37,10 @@ class Settings(BaseSettings):
     weight_dense: float = Field(1.0, ge=0, description="向量检索在融合中的权重")
     weight_lexical: float = Field(1.0, ge=0, description="关键词（BM25）检索在融合中的权重")
     boost_weight: float = Field(1.0, ge=0, description="问题中提到的工作法名称、引号短语命中时的加分")
-    abstain_min_dense: float = Field(0.8, ge=0, le=1, description="拒答阈值：最高向量相似度低于它……")
-    abstain_min_coverage: float = Field(0.5, ge=0, le=1, description="……且问题关键词覆盖率也低于它时，回答“未找到”")
+    abstain_margin: float = Field(
+        0.0, ge=-1, le=1, description="拒答阈值的调整量：在按无关问题校准出的阈值上加减，负数表示更少拒答"
+    )
+    abstain_threshold: float = Field(0.0, ge=0, le=2, description="固定的拒答阈值（0 表示使用自动校准的阈值）")
     top_k: int = Field(5, ge=1, le=50, description="默认返回的段落数")
 
     @model_validator(mode="after")

