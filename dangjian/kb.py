@@ -313,7 +313,7 @@ class KnowledgeBase:
             for info in old.iter_document_info():
                 if info["doc_id"] not in removed:
                     names_by_doc[info["doc_id"]] = info["names"]
-        names_by_doc.update({doc.doc_id: doc.metadata["names"] for doc, _ in new_docs})
+        names_by_doc.update({doc.doc_id: doc.metadata.get("names", []) for doc, _ in new_docs})
         names = merge_names(*names_by_doc.values())
         tokenizer = Tokenizer(extra_words=names)
 

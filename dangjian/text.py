@@ -53,7 +53,8 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
-def _data_lines(name: str) -> list[str]:
+def data_lines(name: str) -> list[str]:
+    """Non-empty, non-comment lines of a text file in ``dangjian/data``."""
     raw = resources.files("dangjian.data").joinpath(name).read_text(encoding="utf-8")
     return [ln.strip() for ln in raw.splitlines() if ln.strip() and not ln.startswith("#")]
 
@@ -61,12 +62,12 @@ def _data_lines(name: str) -> list[str]:
 @lru_cache(maxsize=1)
 def domain_words() -> tuple[str, ...]:
     """The 党建 domain dictionary kept in the repository (``dangjian/data/domain_dict.txt``)."""
-    return tuple(dict.fromkeys(_data_lines("domain_dict.txt")))
+    return tuple(dict.fromkeys(data_lines("domain_dict.txt")))
 
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    return frozenset(_data_lines("stopwords.txt"))
+    return frozenset(data_lines("stopwords.txt"))
 
 
 def _dict_form(word: str) -> str:
