@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     embed_context: Literal["none", "path", "title_path"] = Field(
         "none", description="向量化时段落前是否加章节路径/标题"
     )
-    dense_index: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="向量索引类型")
+    dense_index: Literal["auto", "flat", "fp16", "hnsw", "ivf"] = Field("auto", description="向量索引类型")
     faiss_threads: int = Field(1, ge=1, le=64, description="向量检索线程数")
     search_candidates: int = Field(50, ge=5, le=1000, description="每路检索取前多少个候选参与融合")
     rrf_k: int = Field(60, ge=1, le=1000, description="倒数排名融合的常数 k")

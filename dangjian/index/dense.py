@@ -1,7 +1,9 @@
 """Dense index: FAISS inner product over L2-normalised vectors (cosine similarity).
 
-Exact (``flat``) by default; an approximate HNSW or IVF index for large corpora. ``auto`` picks
-exact below ``AUTO_APPROX_FROM`` passages. FAISS ids are row positions in ``passages.jsonl``.
+``auto`` picks by size (measured in ``bench/scale_query.py``): exact ``flat`` search below
+``AUTO_FP16_FROM`` passages; ``fp16`` (exhaustive search over half-precision vectors: half the
+memory and time, recall@10 ≈ 0.998 against exact) up to ``AUTO_HNSW_FROM``; HNSW beyond. ``hnsw``
+and ``ivf`` can also be chosen explicitly. FAISS ids are row positions in ``passages.jsonl``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ import numpy as np
 
 from ..errors import DangjianError
 
-KINDS = ("auto", "flat", "hnsw", "ivf")
-AUTO_APPROX_FROM = 300_000
+KINDS = ("auto", "flat", "fp16", "hnsw", "ivf")
+AUTO_FP16_FROM = 50_000
+AUTO_HNSW_FROM = 500_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 512  # measured on real e5 vectors: 128 → recall@10 0.91, 512 → 0.98
 
 
 def choose_kind(kind: str, n: int) -> str:
     if kind not in KINDS:
         raise DangjianError(f"未知的向量索引类型“{kind}”，可选：{'、'.join(KINDS)}", code="bad_setting")
     if kind == "auto":
-        return "flat" if n < AUTO_APPROX_FROM else "hnsw"
+        return "flat" if n < AUTO_FP16_FROM else "fp16" if n < AUTO_HNSW_FROM else "hnsw"
     return kind
 
 
@@ -48,6 +51,8 @@ class DenseIndex:
         elif kind == "hnsw":
             index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        elif kind == "fp16":
+            index = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         else:
             nlist = _ivf_lists(n)
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -59,7 +64,7 @@ class DenseIndex:
         return cls(index, kind, n)
 
     def save(self, path: Path) -> None:
-        """Only approximate indexes are saved; an exact one is rebuilt from the vectors (a copy)."""
+        """Only compressed or approximate indexes are saved; an exact one is rebuilt from the vectors."""
         if self.kind != "flat":
             faiss.write_index(self.index, str(path))
 

@@ -13,7 +13,7 @@ Layout::
         vectors.npy            float32 (passages, dim), L2-normalised
         lexical/               the bm25s index files, and each passage's token ids (token_*.npy,
                                token_vocab.json), reused for passages a new version keeps
-        dense.faiss            the approximate (HNSW/IVF) index, when one is used
+        dense.faiss            the half-precision or approximate index, when one is used
       .lock                    held by a writer
 
 A writer builds a new version in a temporary folder, renames it into ``versions/`` and only then
