@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from dangjian.evaluation import evaluate, load_questions, summarize
+from dangjian.evaluation.pipelines import OursPipeline
 from dangjian.kb import EMBED_CONTEXTS, KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def main() -> None:
     for context in EMBED_CONTEXTS:
         kb = KnowledgeBase(args.workdir / f"index-{context}", embed_context=context)
         kb.ingest(sources)
-        runs = evaluate(kb, questions)
+        runs = evaluate(OursPipeline(kb), questions)
         results[context] = {**summarize(runs), "ranks": [r.rank for r in runs]}
     print(json.dumps(results, ensure_ascii=False, indent=2))
 

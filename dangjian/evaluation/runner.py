@@ -1,25 +1,35 @@
-"""Run a question set against a knowledge base and measure where the gold passages rank.
+"""Run a question set through a pipeline and measure where the gold passages rank.
 
 A question's gold is a list of locators ``{"doc": <part of the title>, "phrase": <verbatim key
-phrase>}``: every passage of a matching document whose text contains the phrase is gold. Labels
+phrase>}`` (``phrase`` optional: then every unit of the document is gold). A unit — our passage or
+a peer pipeline's chunk — is gold when its title contains ``doc`` and its text contains ``phrase``,
+both compared without whitespace, case, width or traditional/simplified differences. Labels
 therefore survive re-chunking. Questions without gold are expected to be declined.
+
+Enumeration questions list their ``items``; completeness is the share of items present in the
+first ``COMPLETENESS_K`` returned texts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..text import normalize
+from .pipelines import Unit
 
 _WS = re.compile(r"\s+")
+CUTS = (1, 3, 5, 10)
+COMPLETENESS_K = 5
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     return _WS.sub("", normalize(text)).lower()
 
 
@@ -45,65 +55,125 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
 class QuestionResult:
     id: str
     question: str
+    kind: str
     answerable: bool
-    rank: int | None  # 1-based rank of the first gold passage in the returned hits
+    rank: int | None  # 1-based rank of the first gold unit among the returned ones
+    gold_ranks: list[int]
+    gold_count: int
     abstained: bool
     took_ms: float
-    gold_ids: list[str] = field(default_factory=list)
+    completeness: float | None = None
+    verbatim: list[bool] | None = None
     top: list[str] = field(default_factory=list)  # citations of the first hits, for reading misses
-    signals: dict[str, float] = field(default_factory=dict)
+    gold: list[str] = field(default_factory=list)  # where the gold is, for reading misses
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def _gold_ids(searcher, locators: list[dict[str, str]]) -> list[str]:
-    ids = []
-    for loc in locators:
-        doc_part, phrase = _squash(loc["doc"]), _squash(loc["phrase"])
-        for p in searcher.passages:
-            if doc_part in _squash(p.title) and phrase in _squash(p.text):
-                ids.append(p.passage_id)
-    return ids
+class GoldResolver:
+    """Finds the units a locator points to (titles are grouped, so a set of thousands of
+    questions over thousands of units resolves in seconds)."""
+
+    def __init__(self, units: list[Unit]):
+        self.by_title: dict[str, list[tuple[Unit, str]]] = defaultdict(list)
+        for u in units:
+            self.by_title[squash(u.title)].append((u, squash(u.text)))
+
+    def resolve(self, locators: list[dict[str, str]]) -> list[Unit]:
+        found: dict[str, Unit] = {}
+        for loc in locators:
+            doc_part, phrase = squash(loc["doc"]), squash(loc.get("phrase", ""))
+            for title, units in self.by_title.items():
+                if doc_part in title:
+                    found.update((u.id, u) for u, text in units if phrase in text)
+        return list(found.values())
 
 
-def evaluate(kb, questions: list[dict[str, Any]], *, k: int = 10) -> list[QuestionResult]:
-    searcher = kb.searcher()
+def evaluate(pipeline, questions: list[dict[str, Any]], *, k: int = 10, slice_ok: bool = False) -> list[QuestionResult]:
+    """Every question through ``pipeline``. A gold locator matching nothing is an error, unless
+    ``slice_ok`` (a slice of the corpus: such questions are skipped)."""
+    resolver = GoldResolver(pipeline.units())
     results = []
     for q in questions:
-        gold = _gold_ids(searcher, q.get("gold", []))
+        gold = resolver.resolve(q.get("gold", []))
         if q.get("gold") and not gold:
-            raise ValueError(f"{q['id']}: no passage matches its gold locator {q['gold']}")
-        res = searcher.search(q["question"], k=k)
-        ids = [h.passage_id for h in res.hits]
-        rank = next((i + 1 for i, pid in enumerate(ids) if pid in gold), None)
+            if slice_ok:
+                continue
+            raise ValueError(f"{q['id']}: no unit matches its gold locator {q['gold']}")
+        gold_ids = {u.id for u in gold}
+        got = pipeline.search(q["question"], k)
+        gold_ranks = [i + 1 for i, uid in enumerate(got.ids) if uid in gold_ids]
+        completeness = None
+        if q.get("items"):
+            seen = squash("".join(got.texts[:COMPLETENESS_K]))
+            completeness = sum(squash(item) in seen for item in q["items"]) / len(q["items"])
         results.append(
             QuestionResult(
                 id=q["id"],
                 question=q["question"],
-                answerable=bool(q.get("gold")),
-                rank=rank,
-                abstained=res.abstained,
-                took_ms=res.took_ms,
-                gold_ids=gold,
-                top=[h.citation for h in res.hits[:3]],
-                signals=res.signals,
+                kind=q.get("kind", "answerable" if gold else "declinable"),
+                answerable=bool(gold),
+                rank=gold_ranks[0] if gold_ranks else None,
+                gold_ranks=gold_ranks,
+                gold_count=len(gold_ids),
+                abstained=got.abstained,
+                took_ms=got.took_ms,
+                completeness=completeness,
+                verbatim=got.verbatim,
+                top=got.citations[:3],
+                gold=sorted({f"《{u.title}》" for u in gold})[:3],
             )
         )
     return results
 
 
-def summarize(results: list[QuestionResult]) -> dict[str, float]:
+def _ndcg(r: QuestionResult, cut: int = 10) -> float:
+    dcg = sum(1 / math.log2(rank + 1) for rank in r.gold_ranks if rank <= cut)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(r.gold_count, cut)))
+    return dcg / ideal if ideal else 0.0
+
+
+def _share(values) -> float | None:
+    values = list(values)
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarize(results: list[QuestionResult]) -> dict[str, Any]:
     answerable = [r for r in results if r.answerable]
     declinable = [r for r in results if not r.answerable]
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {"questions": len(results)}
     if answerable:
-        for cut in (1, 3, 5, 10):
-            out[f"hit@{cut}"] = round(sum(1 for r in answerable if r.rank and r.rank <= cut) / len(answerable), 4)
-        out["mrr@10"] = round(sum(1 / r.rank for r in answerable if r.rank and r.rank <= 10) / len(answerable), 4)
-        out["answerable_declined"] = round(sum(r.abstained for r in answerable) / len(answerable), 4)
+        for cut in CUTS:
+            out[f"hit@{cut}"] = _share(bool(r.rank and r.rank <= cut) for r in answerable)
+        out["mrr@10"] = _share(1 / r.rank if r.rank and r.rank <= 10 else 0 for r in answerable)
+        out["ndcg@10"] = _share(_ndcg(r) for r in answerable)
+        out["answerable_declined"] = _share(r.abstained for r in answerable)
+        enum = [r.completeness for r in answerable if r.completeness is not None]
+        if enum:
+            out["completeness"] = _share(enum)
     if declinable:
-        out["declined"] = round(sum(r.abstained for r in declinable) / len(declinable), 4)
+        out["declined"] = _share(r.abstained for r in declinable)
+        declined = [r for r in results if r.abstained]
+        out["abstain_precision"] = _share(not r.answerable for r in declined) if declined else None
+        out["abstain_recall"] = out["declined"]
+    quotes = [v for r in results if r.verbatim is not None for v in r.verbatim]
+    if quotes:
+        out["verbatim"] = _share(quotes)
     latencies = sorted(r.took_ms for r in results)
     if latencies:
         out["p50_ms"] = round(statistics.median(latencies), 2)
         out["p95_ms"] = round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
-    out["questions"] = len(results)
     return out
+
+
+def by_kind(results: list[QuestionResult], cut: int = 5) -> dict[str, dict[str, Any]]:
+    """hit@cut and count per question kind (answerable questions)."""
+    groups: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        if r.answerable:
+            groups[r.kind].append(r)
+    return {
+        kind: {"questions": len(rs), f"hit@{cut}": _share(bool(r.rank and r.rank <= cut) for r in rs)}
+        for kind, rs in sorted(groups.items())
+    }

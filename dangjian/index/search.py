@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import faiss
@@ -85,6 +87,8 @@ LEXICAL_GUARD = 0.35
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 _NUMBERED_RE = re.compile(r"^([一二三四五六七八九十两]+)(?:个|联|项|条|种|大|化|心|共|好|步|必须|要|不)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
+_CN_NUM = "一二三四五六七八九十"
+_CONGRESS_TITLE_RE = re.compile(rf"[（(]\s*([{_CN_NUM}]{{1,3}})大\s*[）)]|第([{_CN_NUM}]{{1,3}})次全国代表大会")
 
 
 def evidence(
@@ -138,6 +142,40 @@ def numbered_count(name: str) -> int | None:
 def longest_enumeration(text: str) -> int:
     """Items in the longest 、-separated list of ``text``."""
     return max((m.group(0).count("、") + 1 for m in _ENUMERATION_RE.finditer(text)), default=0)
+
+
+def doc_aliases(title: str) -> set[str]:
+    """Short names users give a document: “二十大” for the 20th Congress report (from “(二十大)”
+    or “第二十次全国代表大会” in its title), and those of ``dangjian/data/doc_aliases.txt``."""
+    title = normalize(title)
+    aliases = {short for short, part in _alias_table() if part in title}
+    m = _CONGRESS_TITLE_RE.search(title)
+    if m:
+        aliases.add((m.group(1) or m.group(2)) + "大")
+    return aliases
+
+
+@lru_cache(maxsize=1)
+def _alias_table() -> tuple[tuple[str, str], ...]:
+    return tuple(tuple(line.split("\t", 1)) for line in data_lines("doc_aliases.txt") if "\t" in line)
+
+
+_SOURCE_CUE_RE = re.compile(r"(?:报告)?(?:里|中|上|说|讲|提|指出|强调|要求|规定|明确|写|对|关于|怎么|有|和|与)")
+
+
+def mentioned_aliases(query: str, aliases: Iterable[str]) -> set[str]:
+    """The documents a question names as its source: an alias followed by a source cue (“二十大
+    报告里…”, “党章规定…”, “十九大说…”), not a topic (“学习二十大精神”). A congress alias must not
+    be part of a longer numeral (“十大” in “二十大”)."""
+    found = set()
+    for alias in aliases:
+        for m in re.finditer(re.escape(alias), query):
+            if alias[0] in _CN_NUM and m.start() and query[m.start() - 1] in _CN_NUM:
+                continue
+            if _SOURCE_CUE_RE.match(query, m.end()):
+                found.add(alias)
+                break
+    return found
 
 
 def lexical_text(passage: Passage) -> str:
@@ -209,6 +247,10 @@ class Searcher:
         doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._doc_ids = doc_ids
         self._passage_doc = np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32)
+        self._alias_docs: dict[str, list[int]] = {}
+        for i, doc_id in enumerate(doc_ids):
+            for alias in doc_aliases(self.docs[doc_id].get("title", "")):
+                self._alias_docs.setdefault(alias, []).append(i)
         self._lock = threading.Lock()  # the embedding engine is not re-entrant
         calibration = manifest.get("abstain") or calibrate_abstention(
             self.dense, self.lexical, self.tokenizer, embedder
@@ -236,6 +278,16 @@ class Searcher:
                 ok_docs[i] = False
             elif filters.years and info.get("year") not in filters.years:
                 ok_docs[i] = False
+        return ok_docs[self._passage_doc]
+
+    def _named_docs(self, query: str) -> np.ndarray | None:
+        """Passages of the documents a question names (“二十大报告里…”, “党章规定…”), if any."""
+        names = mentioned_aliases(normalize(query), self._alias_docs)
+        if not names:
+            return None
+        ok_docs = np.zeros(len(self._doc_ids), dtype=bool)
+        for name in names:
+            ok_docs[self._alias_docs[name]] = True
         return ok_docs[self._passage_doc]
 
     # --- ranking ---------------------------------------------------------------------------
@@ -276,6 +328,11 @@ class Searcher:
             )
         s = self.settings
         allowed = self._allowed(filters)
+        named = self._named_docs(query)
+        if named is not None:
+            narrowed = named if allowed is None else allowed & named
+            if narrowed.any():
+                allowed = narrowed
         tokens = self.tokenizer.tokenize(query)
         lex_ids, lex_scores = self.lexical.search(tokens, s.candidates, allowed)
         with self._lock:
