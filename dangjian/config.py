@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     weight_dense: float = Field(1.0, ge=0, description="向量检索在融合中的权重")
     weight_lexical: float = Field(1.0, ge=0, description="关键词（BM25）检索在融合中的权重")
     boost_weight: float = Field(1.0, ge=0, description="问题中提到的工作法名称、引号短语命中时的加分")
+    expand_query: bool = Field(True, description="关键词检索时把口语说法扩展为公文用语（如“社工”→“社区工作者”）")
     abstain_margin: float = Field(
         0.0, ge=-1, le=1, description="拒答阈值的调整量：在按无关问题校准出的阈值上加减，负数表示更少拒答"
     )

@@ -96,6 +96,7 @@ class KnowledgeBase:
             weight_dense=settings.weight_dense,
             weight_lexical=settings.weight_lexical,
             boost_weight=settings.boost_weight,
+            expand=settings.expand_query,
             abstain_margin=settings.abstain_margin,
             abstain_threshold=settings.abstain_threshold or None,
             faiss_threads=settings.faiss_threads,

@@ -20,6 +20,7 @@ import numpy as np
 from ..index.embedders import Embedder
 
 _BATCH = 500  # keys per SELECT (SQLite's variable limit is 999 on old builds)
+_SAVE_EVERY = 256
 
 
 class CachedEmbedder:
@@ -50,13 +51,17 @@ class CachedEmbedder:
                 f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk
             ).fetchall()
             found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        if missing:
-            vectors = self.inner.embed_passages([texts[i] for i in missing])
-            rows = [(keys[i], vectors[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)]
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        text_of = dict(zip(keys, texts))
+        for i in range(0, len(missing), _SAVE_EVERY):  # saved as it goes: an interrupted run keeps its work
+            batch = missing[i : i + _SAVE_EVERY]
+            vectors = self.inner.embed_passages([text_of[k] for k in batch])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(k, v.astype(np.float32).tobytes()) for k, v in zip(batch, vectors)],
+            )
             self._db.commit()
-            found.update((keys[i], vectors[j]) for j, i in enumerate(missing))
+            found.update(zip(batch, vectors))
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
