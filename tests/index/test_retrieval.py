@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dangjian.index.search import Filters
+from dangjian.index.search import Filters, mentions_title, title_name
 from dangjian.kb import KnowledgeBase
 
 from ..conftest import CORPUS
@@ -81,6 +81,14 @@ def test_off_topic_questions_abstain(kb, question):
     assert result.abstained and result.hits == []
     answer = kb.ask(question)
     assert answer.abstained and answer.citations == [] and "未在知识库中找到" in answer.answer
+
+
+def test_a_question_naming_a_document_title_is_on_topic():
+    titles = {title_name(t) for t in ["潘淑 [DEV_1]", "《中国共产党章程》", "党", "2024年政府工作报告（全文）"]} - {""}
+    assert titles == {"潘淑", "中国共产党章程", "2024年政府工作报告"}
+    assert mentions_title("潘淑是哪里人？", titles)
+    assert mentions_title("2024年政府工作报告提了哪些目标", titles)
+    assert not mentions_title("潘是哪里人？", titles)
 
 
 def test_hits_carry_everything_needed_to_cite(kb):
