@@ -48,6 +48,7 @@ _ORG_SUFFIX_RE = re.compile(
     r"(委员会|办事处|街道|人民政府|政府|党委|党工委|党组|支部|总支|局|办公室|中心|社区|厅|部|院|委)$"
 )
 _NO_PUNCT_RE = re.compile(r"^[^，。；：！？,.;:!?]+$")
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _iso_date(m: re.Match[str]) -> str | None:
@@ -140,16 +141,20 @@ def _label_end(text: str, start: int, end: int) -> int:
 
 
 def _classify(
-    text: str, block: Block, in_article: bool, marked_ranks: dict[str, int]
+    text: str, block: Block, in_article: bool, marked_ranks: dict[str, int], chinese: bool = True
 ) -> tuple[int, str, int, int] | None:
     """(rank, style, label_start, label_end) when the block opens a heading.
 
     ``marked_ranks`` remembers the level a file gave each numbering style (``## 一、…``), so a
-    later plain ``二、…`` paragraph becomes its sibling, not its child.
+    later plain ``二、…`` paragraph becomes its sibling, not its child. In a Chinese document a
+    paragraph without a Chinese character (the English of a bilingual text: “3. Dedication…”)
+    never opens a heading.
     """
     if block.kind not in ("text", "heading"):
         return None
     line = text[block.start : block.end]
+    if chinese and block.kind == "text" and not _HAN_RE.search(line):
+        return None
     label_start = block.start
     markup_rank = None
     if block.kind == "heading":
@@ -249,11 +254,13 @@ def split_sections(doc: Document) -> list[Section]:
         root.heading_end = title_block.end
     stack = [root]
     marked_ranks: dict[str, int] = {}
+    sample = text[:100_000]
+    chinese = len(_HAN_RE.findall(sample)) >= 0.1 * len(sample)
     for block in doc.blocks:
         if block.kind == "meta" or block is title_block:
             continue
         in_article = any(n.style == "tiao" for n in stack)
-        found = _classify(text, block, in_article, marked_ranks)
+        found = _classify(text, block, in_article, marked_ranks, chinese)
         if found is not None:
             rank, style, label_start, label_end = found
             while stack[-1].rank >= rank:

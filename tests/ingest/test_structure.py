@@ -54,6 +54,19 @@ def test_numbers_inside_sentences_are_not_headings():
     assert tree(text) == [(0, "工作报告")]
 
 
+def test_english_lines_of_a_bilingual_chinese_text_are_not_headings():
+    text = (
+        "中国共产党章程\n\n"
+        "一、坚持党的基本路线。\n\n"
+        "1. Upholding the Party's basic line.\n\n"
+        "全党要坚持党的基本路线。\n\n"
+        "二、坚持全面从严治党。\n"
+    )
+    assert tree(text) == [(0, "中国共产党章程"), (1, "一、坚持党的基本路线"), (1, "二、坚持全面从严治党")]
+    english = "Report\n\n1. Introduction\n\nSome text.\n"
+    assert (1, "1. Introduction") in tree(english)
+
+
 def test_enumeration_lines_ending_with_semicolon_are_not_headings():
     text = "通知\n一、工作内容\n主要包括：\n（一）走访慰问；\n（二）志愿服务；\n（三）主题党日。\n"
     got = tree(text)
