@@ -342,6 +342,19 @@ class Searcher:
                 found.append(name)
         return found
 
+    def _on_topic(self, query, match, lex_ids, dense_ids, phrases, ranked) -> bool:
+        """Whether a question is plainly about the corpus, so it is answered whatever the
+        confidence (a question naming a document is too): it contains a document's title
+        (“潘淑是哪里人？”); or its best passage by words is one of its two best by meaning and
+        shares some of its words — off-topic questions almost never make the two retrievers agree
+        (0 of 70 held-out and probe questions; a single shared word such as “文件” in a licence
+        note is not agreement); or a candidate contains a method name or quoted phrase it uses."""
+        return (
+            mentions_title(normalize(query).lower(), self._titles)
+            or (match >= AGREEMENT_MATCH and len(lex_ids) > 0 and lex_ids[0] in dense_ids[:2])
+            or (bool(phrases) and any(self._boost(row, phrases, set()) for row in ranked[: self.settings.candidates]))
+        )
+
     def _boost(self, row: int, phrases: list[str], years: set[int]) -> float:
         """How many boosts a passage earns: each phrase it contains; the year the question names;
         a complete enumeration of a numbered method (“十联” listing ten items)."""
@@ -396,19 +409,11 @@ class Searcher:
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
 
         conf, match = evidence(dense_scores, lex_scores, tokens, self.lexical)
-        # A question that names a document of the corpus, or a method name or quoted phrase that a
-        # candidate passage contains, is about the corpus: it is answered, whatever the confidence.
-        # So is one that contains a document's title (“潘淑是哪里人？”), or whose best passage by
-        # words is one of its two best by meaning and shares some of its words: off-topic
-        # questions almost never make the two retrievers agree (0 of 70 held-out and probe
-        # questions; a single shared word such as “文件” in a licence note is not agreement).
-        on_topic = (
-            named is not None
-            or mentions_title(normalize(query).lower(), self._titles)
-            or (match >= AGREEMENT_MATCH and len(lex_ids) and lex_ids[0] in dense_ids[:2])
-            or (phrases and any(self._boost(row, phrases, set()) for row in ranked[: s.candidates]))
+        abstained = not ranked or (
+            conf < self.threshold
+            and match < self.lexical_guard
+            and not (named is not None or self._on_topic(query, match, lex_ids, dense_ids, phrases, ranked))
         )
-        abstained = not ranked or (conf < self.threshold and match < self.lexical_guard and not on_topic)
         dense_by_row = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
         lex_by_row = dict(zip(lex_ids.tolist(), lex_scores.tolist()))
         hits = []

@@ -141,7 +141,7 @@ def _label_end(text: str, start: int, end: int) -> int:
 
 
 def _classify(
-    text: str, block: Block, in_article: bool, marked_ranks: dict[str, int], chinese: bool = True
+    text: str, block: Block, in_article: bool, marked_ranks: dict[str, int], chinese: bool
 ) -> tuple[int, str, int, int] | None:
     """(rank, style, label_start, label_end) when the block opens a heading.
 
