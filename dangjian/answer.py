@@ -12,12 +12,20 @@ from .schema import Answer, Citation
 from .text import Tokenizer, normalize
 
 NOT_FOUND = "未在知识库中找到与问题相关的内容。"
+
+
+def not_stated(missing: str) -> str:
+    """What the user is told when the passages about a question do not give what it asks."""
+    return f"知识库中有相关内容，但没有写明问题所问的{missing}。以下是相关段落，供核对。"
+
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 400
 FROM_HITS = 3
 
 
 def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
+    if result.missing:
+        return Answer(result.query, not_stated(result.missing), [], result.related, True, result.took_ms)
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
     terms = {t for t in tokenizer.tokenize(result.query) if len(t) > 1}

@@ -270,10 +270,14 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
     if as_json:
         _dump(result.to_dict())
         return
-    if result.abstained:
-        click.echo("未在知识库中找到与问题相关的内容。")
+    from .answer import NOT_FOUND, not_stated
+
+    if result.missing:
+        click.echo(not_stated(result.missing))
+    elif result.abstained:
+        click.echo(NOT_FOUND)
         return
-    for hit in result.hits:
+    for hit in result.hits or result.related:
         _print_hit(hit)
     click.echo(f"（用时 {result.took_ms:.0f} 毫秒）")
 
@@ -297,6 +301,9 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> Non
         click.echo("\n出处：")
         for c in answer.citations:
             click.echo(f"[{c.marker}] {c.citation}（第 {c.start}–{c.end} 字）")
+    elif answer.abstained:
+        for hit in answer.hits:  # related passages that do not state what was asked
+            _print_hit(hit)
 
 
 def _print_report(report) -> None:

@@ -95,6 +95,7 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         self.words: set[str] = set()
+        self._tagger = None
         self.add_words(domain_words())
         self.add_words(extra_words)
 
@@ -114,6 +115,14 @@ class Tokenizer:
     @property
     def dictionary_hash(self) -> str:
         return dictionary_hash(self.words)
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs of jieba's tagger over this tokenizer's dictionary."""
+        if self._tagger is None:
+            import jieba.posseg
+
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(text)]
 
     def cut(self, text: str) -> list[str]:
         return [t for t in self._jieba.cut(normalize(text).lower(), HMM=True) if t.strip()]

@@ -122,6 +122,9 @@ def test_search_prints_cited_passages(cli_index):
     assert "组织联建" in out.stdout and "[2] 《" in out.stdout
     nothing = run("search", "红烧肉怎么做", "--index", str(cli_index))
     assert "未在知识库中找到" in nothing.stdout
+    unstated = run("search", "物业费每平方米多少钱？", "--index", str(cli_index), "-k", "1")
+    assert unstated.stdout.startswith("知识库中有相关内容，但没有写明问题所问的具体数字")
+    assert "[1] 《" in unstated.stdout and "物业费" in unstated.stdout
 
 
 def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):

@@ -50,9 +50,13 @@ class OursPipeline:
         self.kb = kb
         settings = kb.search_settings
         if only == "bm25":
-            settings = replace(settings, weight_dense=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN)
+            settings = replace(
+                settings, weight_dense=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN, fact_check=False
+            )
         elif only == "dense":
-            settings = replace(settings, weight_lexical=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN)
+            settings = replace(
+                settings, weight_lexical=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN, fact_check=False
+            )
         self.searcher = _searcher(kb, settings)
         self._doc_text: dict[str, str] | None = None
 

@@ -25,10 +25,12 @@ from ..schema import Hit, Passage
 from ..text import Tokenizer, data_lines, domain_words, normalize
 from .dense import DenseIndex
 from .embedders import Embedder
+from .facts import SUPPORT_RATIO, Fact, asked_fact, is_person_name, support
 from .lexical import LexicalIndex
 from .store import IndexVersion
 
 MAX_QUERY_CHARS = 500
+FACT_DEPTH = 5  # passages searched for the fact a question asks for
 _QUOTED_RE = re.compile(r"[“「『\"《]([^“”「」『』\"《》]{2,30})[”」』\"》]")
 
 
@@ -46,6 +48,8 @@ class SearchSettings:
     # (negative: decline less). ``abstain_threshold`` replaces the calibrated one when set.
     abstain_margin: float = 0.0
     abstain_threshold: float | None = None
+    # Decline a question asking for a count, date or name that no top passage states (facts.py).
+    fact_check: bool = True
     faiss_threads: int = 1  # measured: faiss's and the embedder's OpenMP threads contend
 
 
@@ -67,14 +71,22 @@ class SearchResult:
     abstained: bool
     took_ms: float
     signals: dict[str, float] = field(default_factory=dict)
+    # When declined because the passages about the question do not state the fact it asks for:
+    # what is missing (“具体数字”) and those passages.
+    missing: str | None = None
+    related: list[Hit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "query": self.query,
             "abstained": self.abstained,
             "took_ms": self.took_ms,
             "hits": [h.to_dict() for h in self.hits],
         }
+        if self.missing:
+            out["missing"] = self.missing
+            out["related"] = [h.to_dict() for h in self.related]
+        return out
 
 
 # Confidence that the corpus answers a question: the best dense similarity, plus a little for how
@@ -414,6 +426,11 @@ class Searcher:
             and match < self.lexical_guard
             and not (named is not None or self._on_topic(query, match, lex_ids, dense_ids, phrases, ranked))
         )
+        fact = None
+        if not abstained and s.fact_check:
+            fact = asked_fact(query, self._person_names)
+            if fact and self._fact_support(query, fact, tokens, ranked[:FACT_DEPTH]) >= SUPPORT_RATIO:
+                fact = None
         dense_by_row = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
         lex_by_row = dict(zip(lex_ids.tolist(), lex_scores.tolist()))
         hits = []
@@ -424,15 +441,29 @@ class Searcher:
             ]
         return SearchResult(
             query=query,
-            hits=hits,
-            abstained=abstained,
+            hits=[] if fact else hits,
+            abstained=abstained or fact is not None,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             signals={
                 "confidence": round(conf, 4),
                 "lexical_match": round(match, 4),
                 "threshold": round(self.threshold, 4),
             },
+            missing=fact.label if fact else None,
+            related=hits if fact else [],
         )
+
+    def _person_names(self, sentence: str) -> list[str]:
+        return [word for word, flag in self.tokenizer.tagged(sentence) if is_person_name(word, flag)]
+
+    def _fact_support(self, query: str, fact: Fact, tokens: list[str], rows: list[int]) -> float:
+        max_idf = float(self.lexical.idf.max()) if self.lexical.n else 1.0
+        weights = {t: self.lexical.term_idf(t) or max_idf for t in set(tokens)}
+        passages = []
+        for row in rows:
+            p = self.passages[row]
+            passages.append((p.text, f"{self.docs[p.doc_id].get('year')} {normalize(p.title)}"))
+        return support(query, fact, passages, weights)
 
     def _hit(self, rank, row, score, tokens, phrases, dense_by_row, lex_by_row) -> Hit:
         p = self.passages[row]

@@ -146,3 +146,14 @@ def test_question_length_is_limited(kb):
     assert err.value.code == "query_too_long"
     with pytest.raises(DangjianError):
         kb.search("   ")
+
+
+def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(kb):
+    result = kb.search("物业费每平方米多少钱？", k=3)
+    assert result.abstained and result.missing == "具体数字" and not result.hits
+    assert any("物业费" in h.text for h in result.related)
+    answer = kb.ask("物业费每平方米多少钱？")
+    assert answer.abstained and "没有写明" in answer.answer and answer.hits
+    stated = kb.search("示例社区一共派了多少个指导员下小区？", k=3)
+    assert not stated.abstained and stated.missing is None
+    assert "14名党建指导员" in stated.hits[0].text
