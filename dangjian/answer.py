@@ -18,6 +18,7 @@ def not_stated(missing: str) -> str:
     """What the user is told when the passages about a question do not give what it asks."""
     return f"知识库中有相关内容，但没有写明问题所问的{missing}。以下是相关段落，供核对。"
 
+
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 400
 FROM_HITS = 3

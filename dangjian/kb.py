@@ -29,7 +29,7 @@ from .ingest.common import DEFAULT_MAX_FILE_MB
 from .ingest.names import find_names, merge_names
 from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
 from .schema import Answer, Document, Passage, Section
-from .text import Tokenizer, dictionary_hash, normalize
+from .text import Tokenizer, dictionary_hash, normalize, searchable_text
 
 # progress(stage, done, total): stage is "parse" (files) or "embed" (passages)
 Progress = Callable[[str, int, int], None]
@@ -39,12 +39,13 @@ EMBED_CONTEXTS = ("none", "path", "title_path")
 
 def embedding_text(passage: Passage, context: str) -> str:
     """What the embedder sees for a passage: its text, optionally after its title/section path."""
+    text = searchable_text(passage.text)
     if context == "none" or (context == "path" and not passage.section_path):
-        return passage.text
+        return text
     head = list(passage.section_path[-2:])
     if context == "title_path":
         head = [passage.title, *head]
-    return " ".join(head) + "\n" + passage.text
+    return " ".join(head) + "\n" + text
 
 
 class KnowledgeBase:

@@ -53,6 +53,21 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORDS_RE = re.compile(r"(?:[A-Za-z]+[^A-Za-z\n]+){2}[A-Za-z]")
+
+
+def searchable_text(text: str) -> str:
+    """What the retrievers read of a passage: in Chinese text, lines in a foreign language (the
+    English of a bilingual Party Constitution) are left out, so they neither dilute the passage's
+    vector nor its term weights. The passage itself, and its quotes, stay verbatim."""
+    if "\n" not in text or not _HAN_RE.search(text):
+        return text
+    lines = text.split("\n")
+    kept = [ln for ln in lines if _HAN_RE.search(ln) or not _LATIN_WORDS_RE.search(ln)]
+    return text if len(kept) == len(lines) else "\n".join(kept)
+
+
 def data_lines(name: str) -> list[str]:
     """Non-empty, non-comment lines of a text file in ``dangjian/data``."""
     raw = resources.files("dangjian.data").joinpath(name).read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from ..text import normalize
 
 # A sentence must cover at least this share of the question's term weight that the best-covering
 # sentence of the same passages does.
-SUPPORT_RATIO = 0.3
+SUPPORT_RATIO = 0.35
 SENTENCE_RE = re.compile(r"[^。；！？!?;\n]+")
 YEAR_RE = re.compile(r"(?<![到至止前])((?:19|20)\d{2})年")
 _NUMBER = r"(?:\d[\d.,]*|[一二三四五六七八九十百千万亿两零〇半几数]+|[*＊]+)"

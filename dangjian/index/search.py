@@ -22,7 +22,7 @@ from ..errors import DangjianError, IndexCorruptError
 from ..ingest.names import is_method_like
 from ..ingest.patterns import cn_to_int
 from ..schema import Hit, Passage
-from ..text import Tokenizer, data_lines, domain_words, normalize
+from ..text import Tokenizer, data_lines, domain_words, normalize, searchable_text
 from .dense import DenseIndex
 from .embedders import Embedder
 from .facts import SUPPORT_RATIO, Fact, asked_fact, is_person_name, support
@@ -232,7 +232,8 @@ def expansion_terms(query: str) -> list[str]:
 
 def lexical_text(passage: Passage) -> str:
     """What BM25 indexes for a passage: its section path, then its text (measured: +0.03 MRR)."""
-    return " ".join(passage.section_path) + "\n" + passage.text if passage.section_path else passage.text
+    text = searchable_text(passage.text)
+    return " ".join(passage.section_path) + "\n" + text if passage.section_path else text
 
 
 def format_citation(title: str, path: list[str], page: int | None, paragraph: int) -> str:

@@ -5,18 +5,24 @@ fits in ``max_chars``; so an 一是 item stays whole. Longer text is split at pa
 sentence ends (。！？；), then at commas, into pieces of about ``target_chars``. A cut never falls
 inside quotes or brackets, so an enumeration like “组织联建、资源联享、…、发展联促” is never split,
 and never at 、 at all.
+
+Lengths are counted in characters with a Latin word as one (“Article 4: Party members” is four),
+about what the embedding model reads: the English lines of a bilingual text (the Party
+Constitution with its translation) do not push its Chinese lists apart.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import re
 
 from ..schema import Block, Document, Passage, Section
 from .patterns import CLAUSE_END, SENTENCE_END, is_blank
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 
 _OPEN = "“‘《（(「『【〔["
 _CLOSE = "”’》）)」』】〕]"
@@ -76,35 +82,59 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if e > s]
 
 
+class _Length:
+    """Length of ``text[start:end]``: characters, a Latin word counting as one, spaces as none."""
+
+    def __init__(self, text: str):
+        prefix, n, in_word = [0], 0, False
+        for ch in text:
+            letter = ch.isascii() and ch.isalpha()
+            if letter:
+                n += not in_word
+            elif ch != " ":
+                n += 1
+            in_word = letter
+            prefix.append(n)
+        self._prefix = prefix
+
+    def __call__(self, start: int, end: int) -> int:
+        return self._prefix[end] - self._prefix[start]
+
+
+def text_length(text: str) -> int:
+    """The length passages are measured in (see the module's note)."""
+    return _Length(text)(0, len(text))
+
+
 def _split(
-    text: str, start: int, end: int, max_chars: int, levels: tuple[frozenset[str], ...]
+    text: str, start: int, end: int, max_chars: int, levels: tuple[frozenset[str], ...], length: _Length
 ) -> list[tuple[int, int]]:
     """Pieces of ``[start, end)`` no longer than ``max_chars``, cut at the coarsest level that works."""
-    if end - start <= max_chars:
+    if length(start, end) <= max_chars:
         return [(start, end)]
     if not levels:  # no punctuation at all: cut by length
         return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
     bounds = [start] + _cut_points(text, start, end, levels[0]) + [end]
     pieces: list[tuple[int, int]] = []
     for s, e in zip(bounds, bounds[1:]):
-        pieces.extend(_split(text, s, e, max_chars, levels[1:]))
+        pieces.extend(_split(text, s, e, max_chars, levels[1:], length))
     return pieces
 
 
-def _pack(pieces: list[tuple[int, int]], target: int, max_chars: int) -> list[tuple[int, int]]:
+def _pack(pieces: list[tuple[int, int]], target: int, max_chars: int, length: _Length) -> list[tuple[int, int]]:
     """Group consecutive pieces into ranges of about equal length, each at most ``max_chars``."""
-    total = pieces[-1][1] - pieces[0][0]
+    total = length(pieces[0][0], pieces[-1][1])
     goal = total / max(1, math.ceil(total / target))
     groups: list[tuple[int, int]] = []
     cur_start, cur_end = pieces[0]
     for s, e in pieces[1:]:
-        cur_len, new_len = cur_end - cur_start, e - cur_start
+        cur_len, new_len = length(cur_start, cur_end), length(cur_start, e)
         if new_len > max_chars or (new_len > goal and abs(cur_len - goal) <= abs(new_len - goal)):
             groups.append((cur_start, cur_end))
             cur_start = s
         cur_end = e
     groups.append((cur_start, cur_end))
-    if len(groups) > 1 and cur_end - cur_start < goal / 3 and cur_end - groups[-2][0] <= max_chars:
+    if len(groups) > 1 and length(cur_start, cur_end) < goal / 3 and length(groups[-2][0], cur_end) <= max_chars:
         groups[-2:] = [(groups[-2][0], cur_end)]  # no stub at the end
     return groups
 
@@ -133,6 +163,14 @@ def _own_ranges(sections: list[Section], section: Section) -> list[tuple[int, in
     return ranges
 
 
+def _translated_heading(text: str, section: Section, end: int) -> bool:
+    """A Chinese heading followed only by text without Chinese characters (“第七章　党的纪律” and
+    “Chapter VII. Party Discipline”): its translation, no passage of its own."""
+    return bool(_HAN_RE.search(text, section.start, section.heading_end)) and not _HAN_RE.search(
+        text, section.heading_end, end
+    )
+
+
 def chunk_sections(
     doc: Document,
     sections: list[Section],
@@ -144,6 +182,7 @@ def chunk_sections(
     if target_chars < 20 or max_chars < target_chars:
         raise ValueError("need 20 <= target_chars <= max_chars")
     text = doc.text
+    length = _Length(text)
     root = sections[0]
     content: list[Block] = [
         b
@@ -166,15 +205,17 @@ def chunk_sections(
                     fragments.append((s, e))
             if not fragments:
                 continue
-            if has_children and fragments[-1][1] <= section.heading_end:
+            if has_children and (
+                fragments[-1][1] <= section.heading_end or _translated_heading(text, section, fragments[-1][1])
+            ):
                 continue  # only the heading: it lives on in the children's section paths
             pieces: list[tuple[int, int]] = []
-            if fragments[-1][1] - fragments[0][0] <= max_chars:
+            if length(fragments[0][0], fragments[-1][1]) <= max_chars:
                 pieces = [(fragments[0][0], fragments[-1][1])]
             else:
                 for s, e in fragments:
-                    pieces.extend(_split(text, s, e, max_chars, (SENTENCE_END, CLAUSE_END)))
-                pieces = _pack(pieces, target_chars, max_chars)
+                    pieces.extend(_split(text, s, e, max_chars, (SENTENCE_END, CLAUSE_END), length))
+                pieces = _pack(pieces, target_chars, max_chars, length)
             for s, e in pieces:
                 s, e = _trim(text, s, e)
                 if e > s:

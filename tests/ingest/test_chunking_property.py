@@ -8,8 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dangjian.ingest import chunk_sections, split_sections
+from dangjian.ingest.chunking import text_length
 from dangjian.ingest.common import make_document
 from dangjian.ingest.patterns import is_blank
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 CN = "一二三四五六七八九十"
 WORDS = [
@@ -72,7 +75,7 @@ def test_passages_are_verbatim_bounded_and_never_cross_sections(text, target, ex
     for p in passages:
         assert doc.text[p.start : p.end] == p.text  # verbatim, offsets into the original
         assert p.text and p.text == p.text.strip()
-        assert len(p.text) <= max_chars
+        assert text_length(p.text) <= max_chars  # a Latin word counts as one character
         assert p.start >= prev_end  # in order, no overlap
         prev_end = p.end
         assert not any(p.start < s < p.end for s in starts), "a passage crosses a section boundary"
@@ -86,6 +89,9 @@ def test_passages_are_verbatim_bounded_and_never_cross_sections(text, target, ex
     for s in sections:
         if s.index in parents:  # the heading line, markup included, of a section with children
             covered[s.start : s.heading_end] = b"\x01" * (s.heading_end - s.start)
+            own_end = min((c.start for c in sections if c.parent == s.index), default=s.end)
+            if _HAN.search(text, s.start, s.heading_end) and not _HAN.search(text, s.heading_end, own_end):
+                covered[s.start : own_end] = b"\x01" * (own_end - s.start)  # and its translation
     title = sections[0]
     covered[title.heading_start : title.heading_end] = b"\x01" * (title.heading_end - title.heading_start)
     for b in doc.blocks:

@@ -29,6 +29,13 @@ def test_party_gov_ingests_without_error(shared_data, tmp_path):
     assert len(articles) == 55
     assert articles[0].path == ["第一章　党员", "第一条"]
     assert articles[-1].path[-1] == "第五十五条"
+    # Its articles interleave an English translation; a Latin word counts as one character, so
+    # an article's list stays in one passage: 第二十条 lists the Congress's six functions.
+    passages = [p for p in kb.open().iter_passages() if p.title == "中国共产党章程"]
+    article_20 = [p.text for p in passages if p.section_path[-1:] == ["第二十条"]]
+    assert len(article_20) == 1 and "（一）听取" in article_20[0] and "（六）选举中央纪律检查委员会" in article_20[0]
+    # A chapter heading followed by its translation is not a passage of its own.
+    assert not [p.text for p in passages if p.text.startswith("第七章")]
 
 
 def test_all_laws_ingest_without_error(laws):
