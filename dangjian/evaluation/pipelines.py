@@ -74,14 +74,17 @@ class OursPipeline:
         res = self.searcher.search(question, k=k)
         answer = extractive_answer(res, self.searcher.tokenizer)
         docs = self._texts()
-        verbatim = [docs[h.doc_id][h.start : h.end] == h.text for h in res.hits]
+        # A question declined because no passage states the fact it asks for still shows the
+        # related passages (counted as declined all the same): they are what the user reads.
+        shown = res.hits or res.related
+        verbatim = [docs[h.doc_id][h.start : h.end] == h.text for h in shown]
         verbatim += [docs[c.doc_id][c.start : c.end] == c.quote for c in answer.citations]
         return Retrieved(
-            ids=[h.passage_id for h in res.hits],
-            texts=[h.text for h in res.hits],
+            ids=[h.passage_id for h in shown],
+            texts=[h.text for h in shown],
             abstained=res.abstained,
             took_ms=res.took_ms,
-            citations=[h.citation for h in res.hits],
+            citations=[h.citation for h in shown],
             verbatim=verbatim,
         )
 

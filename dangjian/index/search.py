@@ -98,6 +98,7 @@ CONF_LEXICAL = 0.1
 CONF_VOCAB = 0.05
 LEXICAL_GUARD = 0.35
 AGREEMENT_MATCH = 0.15
+AGREEMENT_DEPTH = 5
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 _NUMBERED_RE = re.compile(r"^([一二三四五六七八九十两]+)(?:个|联|项|条|种|大|化|心|共|好|步|必须|要|不)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
@@ -364,7 +365,7 @@ class Searcher:
         note is not agreement); or a candidate contains a method name or quoted phrase it uses."""
         return (
             mentions_title(normalize(query).lower(), self._titles)
-            or (match >= AGREEMENT_MATCH and len(lex_ids) > 0 and lex_ids[0] in dense_ids[:2])
+            or (match >= AGREEMENT_MATCH and len(lex_ids) > 0 and lex_ids[0] in dense_ids[:AGREEMENT_DEPTH])
             or (bool(phrases) and any(self._boost(row, phrases, set()) for row in ranked[: self.settings.candidates]))
         )
 
