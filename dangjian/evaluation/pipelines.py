@@ -51,11 +51,21 @@ class OursPipeline:
         settings = kb.search_settings
         if only == "bm25":
             settings = replace(
-                settings, weight_dense=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN, fact_check=False
+                settings,
+                weight_dense=0.0,
+                boost_weight=0.0,
+                abstain_threshold=NO_ABSTAIN,
+                fact_check=False,
+                lexical_decisive=False,
             )
         elif only == "dense":
             settings = replace(
-                settings, weight_lexical=0.0, boost_weight=0.0, abstain_threshold=NO_ABSTAIN, fact_check=False
+                settings,
+                weight_lexical=0.0,
+                boost_weight=0.0,
+                abstain_threshold=NO_ABSTAIN,
+                fact_check=False,
+                lexical_decisive=False,
             )
         self.searcher = _searcher(kb, settings)
         self._doc_text: dict[str, str] | None = None

@@ -50,6 +50,7 @@ class SearchSettings:
     abstain_threshold: float | None = None
     # Decline a question asking for a count, date or name that no top passage states (facts.py).
     fact_check: bool = True
+    lexical_decisive: bool = True  # BM25's clear winner goes first (DECISIVE_*)
     faiss_threads: int = 1  # measured: faiss's and the embedder's OpenMP threads contend
 
 
@@ -99,6 +100,10 @@ CONF_VOCAB = 0.05
 LEXICAL_GUARD = 0.35
 AGREEMENT_MATCH = 0.15
 AGREEMENT_DEPTH = 5
+# BM25's best passage is put first when it matches this share of the question's term weight and
+# scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).
+DECISIVE_MATCH = 0.3
+DECISIVE_RATIO = 1.5
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 _NUMBERED_RE = re.compile(r"^([一二三四五六七八九十两]+)(?:个|联|项|条|种|大|化|心|共|好|步|必须|要|不)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
@@ -421,8 +426,14 @@ class Searcher:
             for row in fused:
                 fused[row] += s.boost_weight * self._boost(row, phrases, years) / (s.rrf_k + 1)
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
-
         conf, match = evidence(dense_scores, lex_scores, tokens, self.lexical)
+        if s.lexical_decisive and len(lex_ids) and match >= DECISIVE_MATCH:
+            # Fusion must not lose what BM25 alone finds when BM25 is sure: its best passage
+            # matches much of the question and clearly beats its second.
+            if len(lex_scores) == 1 or lex_scores[0] >= DECISIVE_RATIO * lex_scores[1]:
+                top = int(lex_ids[0])
+                ranked = [top] + [row for row in ranked if row != top]
+
         abstained = not ranked or (
             conf < self.threshold
             and match < self.lexical_guard
