@@ -13,7 +13,7 @@ from dangjian.cli import main
 from dangjian.evaluation.cache import CachedEmbedder
 from dangjian.evaluation.pipelines import OursPipeline, PeerPipeline, Retrieved, Unit
 from dangjian.evaluation.report import render, save
-from dangjian.evaluation.runner import GoldResolver, QuestionResult, evaluate, summarize
+from dangjian.evaluation.runner import GoldResolver, QuestionResult, by_kind, evaluate, summarize
 
 from .conftest import SEED
 from .fakes import HashEmbedder, fake_kb
@@ -60,6 +60,9 @@ def test_summary_metrics():
     assert s["declined"] == 0.5
     assert s["abstain_precision"] == 0.5  # one of the two declined questions should have been answered
     assert s["p95_ms"] == 9.0
+    kinds = by_kind([*results, _result(kind="off_topic", answerable=False, abstained=True)])
+    assert kinds["k"] == {"questions": 5, "hit@5": pytest.approx(2 / 3, abs=1e-4), "declined": 0.5}
+    assert kinds["off_topic"] == {"questions": 1, "declined": 1.0}
 
 
 class _Scripted:

@@ -87,13 +87,16 @@ def _section(result: dict[str, Any]) -> list[str]:
         cells = [_fmt(p["summary"].get(k), k) for k, _ in keys]
         lines.append(f"| {PIPELINE_NAMES.get(name, name)} | " + " | ".join(cells) + " |")
     kinds = sorted({kind for p in pipes.values() for kind in p.get("by_kind", {})})
-    if len(kinds) > 1:
-        lines += ["", "hit@5 by question kind:", ""]
+    for metric, title in (("hit@5", "hit@5 by question kind"), ("declined", "declined by kind of declinable question")):
+        shown = [k for k in kinds if any(metric in p.get("by_kind", {}).get(k, {}) for p in pipes.values())]
+        if len(shown) < (2 if metric == "hit@5" else 1):
+            continue
+        lines += ["", f"{title}:", ""]
         lines.append("| kind | questions | " + " | ".join(pipes) + " |")
         lines.append("|---|---|" + "---|" * len(pipes))
-        for kind in kinds:
+        for kind in shown:
             count = next((p["by_kind"][kind]["questions"] for p in pipes.values() if kind in p.get("by_kind", {})), 0)
-            cells = [_fmt(p.get("by_kind", {}).get(kind, {}).get("hit@5"), "hit@5") for p in pipes.values()]
+            cells = [_fmt(p.get("by_kind", {}).get(kind, {}).get(metric), metric) for p in pipes.values()]
             lines.append(f"| {kind} | {count} | " + " | ".join(cells) + " |")
     misses = result.get("misses", [])
     if misses:
@@ -133,8 +136,10 @@ def render(evals: Path, order: tuple[str, ...]) -> str:
         "in the first k results; MRR@10; nDCG@10 (binary gain); enumeration completeness = share of the",
         "listed items present in the first 5 results; verbatim = share of returned passages and answer",
         "quotes equal to the original text slice they cite; declined = share of off-topic/unanswerable",
-        "questions declined; latency per query including query embedding (2-core VM). Abstentions count",
-        "as misses. The peer pipeline returns 10 results here (Chatchat shows 3) so ranks compare.",
+        "questions declined; latency per query including query embedding (2-core VM). A declined question",
+        "counts as a miss, except that one declined because no passage states the fact it asks for (a",
+        "count, date or name) still shows its related passages, and those are ranked. The peer pipeline",
+        "returns 10 results here (Chatchat shows 3) so ranks compare.",
         "",
     ]
     for name in names:

@@ -168,12 +168,17 @@ def summarize(results: list[QuestionResult]) -> dict[str, Any]:
 
 
 def by_kind(results: list[QuestionResult], cut: int = 5) -> dict[str, dict[str, Any]]:
-    """hit@cut and count per question kind (answerable questions)."""
+    """Count and hit@cut per kind of answerable question; count and declined share per kind of
+    declinable one (off-topic, unanswerable)."""
     groups: dict[str, list[QuestionResult]] = defaultdict(list)
     for r in results:
-        if r.answerable:
-            groups[r.kind].append(r)
-    return {
-        kind: {"questions": len(rs), f"hit@{cut}": _share(bool(r.rank and r.rank <= cut) for r in rs)}
-        for kind, rs in sorted(groups.items())
-    }
+        groups[r.kind].append(r)
+    out = {}
+    for kind, rs in sorted(groups.items()):
+        entry: dict[str, Any] = {"questions": len(rs)}
+        if answerable := [r for r in rs if r.answerable]:
+            entry[f"hit@{cut}"] = _share(bool(r.rank and r.rank <= cut) for r in answerable)
+        if declinable := [r for r in rs if not r.answerable]:
+            entry["declined"] = _share(r.abstained for r in declinable)
+        out[kind] = entry
+    return out
