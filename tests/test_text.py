@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dangjian.ingest import load_document
 from dangjian.ingest.names import find_names
-from dangjian.text import Tokenizer, dictionary_hash, domain_words, normalize
+from dangjian.text import Tokenizer, dictionary_hash, domain_words, normalize, searchable_text
 
 from .conftest import SEED
 
@@ -114,3 +114,12 @@ def test_seed_document_tokens_have_no_redactions(tokenizer):
     doc = load_document(SEED)
     tokens = tokenizer.tokenize(doc.text)
     assert len(tokens) > 1000 and not any("*" in t for t in tokens)
+
+
+def test_searchable_text_leaves_out_the_english_lines_of_chinese_text():
+    bilingual = "第四条　党员享有下列权利：\n\nArticle 4: Party members shall enjoy the right to:\n\n（一）参加党的有关会议。"
+    assert searchable_text(bilingual) == "第四条　党员享有下列权利：\n\n\n（一）参加党的有关会议。"
+    kept = "推进 CPU 与 GPU 适配\n1 | 2 | 3\nWi-Fi 6"  # short Latin runs, numbers: kept
+    assert searchable_text(kept) == kept
+    english = "Party members shall enjoy\nthe right to vote"  # no Chinese at all: kept whole
+    assert searchable_text(english) == english
