@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         0.0, ge=-1, le=1, description="拒答阈值的调整量：在按无关问题校准出的阈值上加减，负数表示更少拒答"
     )
     abstain_threshold: float = Field(0.0, ge=0, le=2, description="固定的拒答阈值（0 表示使用自动校准的阈值）")
+    fact_check: bool = Field(
+        True, description="问具体数字、日期或人名而相关段落没有写明时，不硬给答案，提示没有写明并列出相关段落"
+    )
     top_k: int = Field(5, ge=1, le=50, description="默认返回的段落数")
 
     @model_validator(mode="after")

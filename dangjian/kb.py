@@ -100,6 +100,7 @@ class KnowledgeBase:
             expand=settings.expand_query,
             abstain_margin=settings.abstain_margin,
             abstain_threshold=settings.abstain_threshold or None,
+            fact_check=settings.fact_check,
             faiss_threads=settings.faiss_threads,
         )
         return cls(
