@@ -26,7 +26,9 @@ FROM_HITS = 3
 
 def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
     if result.missing:
-        return Answer(result.query, not_stated(result.missing), [], result.related, True, result.took_ms)
+        return Answer(
+            result.query, not_stated(result.missing), [], result.related, True, result.took_ms, result.missing
+        )
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
     terms = {t for t in tokenizer.tokenize(result.query) if len(t) > 1}

@@ -306,6 +306,31 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> Non
             _print_hit(hit)
 
 
+@main.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（局域网内访问用 0.0.0.0）")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口")
+@INDEX_OPTION
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="索引不存在时，先从这个文件夹建立索引（默认随附的 corpus/）",
+)
+@_handle_errors
+def serve(host: str, port: int, index_dir: Path | None, corpus: Path | None) -> None:
+    """启动问答服务和网页：浏览器打开 http://127.0.0.1:8000 ，接口文档在 /docs。"""
+    import logging
+
+    import uvicorn
+
+    from .kb import KnowledgeBase
+    from .service import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    kb = KnowledgeBase.from_settings(settings, index_dir)
+    uvicorn.run(create_app(settings, kb=kb, corpus=corpus), host=host, port=port, log_level="info")
+
+
 def _print_report(report) -> None:
     echo = click.echo
     echo(f"导入完成：索引 {report.index_dir}（版本 {report.version or '无'}），用时 {report.elapsed_s:.1f} 秒")

@@ -185,6 +185,9 @@ class Answer:
     hits: list[Hit]
     abstained: bool
     took_ms: float
+    # Declined because the passages about the question do not state the fact it asks for
+    # (“具体数字”); ``hits`` are then those related passages.
+    missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,5 +196,6 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
             "abstained": self.abstained,
+            "missing": self.missing,
             "took_ms": self.took_ms,
         }

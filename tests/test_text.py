@@ -117,7 +117,9 @@ def test_seed_document_tokens_have_no_redactions(tokenizer):
 
 
 def test_searchable_text_leaves_out_the_english_lines_of_chinese_text():
-    bilingual = "第四条　党员享有下列权利：\n\nArticle 4: Party members shall enjoy the right to:\n\n（一）参加党的有关会议。"
+    bilingual = (
+        "第四条　党员享有下列权利：\n\nArticle 4: Party members shall enjoy the right to:\n\n（一）参加党的有关会议。"
+    )
     assert searchable_text(bilingual) == "第四条　党员享有下列权利：\n\n\n（一）参加党的有关会议。"
     kept = "推进 CPU 与 GPU 适配\n1 | 2 | 3\nWi-Fi 6"  # short Latin runs, numbers: kept
     assert searchable_text(kept) == kept

@@ -1,4 +1,5 @@
-"""Service: the FastAPI app (question answering with citations, uploads, permissions).
+"""The HTTP service: ``create_app(settings)`` (FastAPI) and its request/response models."""
 
-Built in the service issue; the package exists so the layout matches the client's card.
-"""
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,330 @@
+"""The FastAPI app: ``create_app(settings)``. The index and the model load once, at start-up; with no
+index yet, one is built from the bundled corpus first. Routes are thin: validate, call the
+``KnowledgeBase``, map to the public models of ``schemas.py``. Every error, including a malformed
+request, answers with one JSON shape ``{"error": {"code", "message"}}`` and a Chinese message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..config import Settings
+from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
+from ..index.search import Filters, SearchResult, highlight_spans
+from ..kb import KnowledgeBase
+from ..schema import Hit
+from . import schemas
+
+log = logging.getLogger("dangjian.service")
+
+API = "/api/v1"
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": schemas.ErrorResponse} for code in (400, 404, 422, 500, 503)}
+
+
+def bundled_corpus() -> Path:
+    """The ``corpus/`` folder shipped beside the package (a source checkout or editable install)."""
+    return Path(__file__).resolve().parents[2] / "corpus"
+
+
+def create_app(
+    settings: Settings | None = None, *, kb: KnowledgeBase | None = None, corpus: Path | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        knowledge = kb or KnowledgeBase.from_settings(settings)
+        if not knowledge.store.exists():
+            folder = corpus or bundled_corpus()
+            if not folder.is_dir():
+                raise DangjianError(
+                    f"索引 {knowledge.index_dir} 还不存在，随附语料 {folder} 也找不到；"
+                    "请先运行 dangjian ingest 文件或文件夹 建立索引，或用 --corpus 指定语料文件夹"
+                )
+            log.info("no index at %s yet: building it from %s", knowledge.index_dir, folder)
+            report = knowledge.ingest([folder], progress=_log_progress)
+            log.info("index built: %d documents, %d passages", report.total_documents, report.total_passages)
+        knowledge.searcher()  # load the index and the model now, not on the first question
+        app.state.kb = knowledge
+        log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
+        yield
+
+    app = FastAPI(
+        title="党建知识库 dangjian",
+        version=__version__,
+        description="检索党建文档，返回逐字引用的原文段落及出处（文档、章节路径、字符偏移）。",
+        lifespan=lifespan,
+        responses=ERRORS,
+    )
+    _install_error_handlers(app)
+    app.include_router(_router(settings))
+    return app
+
+
+def _log_progress(stage: str, done: int, total: int) -> None:
+    if done == total or done % 500 == 0:
+        log.info("%s %d/%d", stage, done, total)
+
+
+def _router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix=API)
+
+    @router.post("/ask", response_model=schemas.AskResponse, summary="回答问题（摘录原文，逐句标注出处）")
+    def ask(body: schemas.AskRequest, request: Request) -> schemas.AskResponse:
+        kb = _kb(request)
+        filters = _filters(kb, body.collections, body.filters)
+        answer = kb.ask(body.question, k=body.k, filters=filters)
+        passages = [_passage(h) for h in answer.hits]
+        rank_of = {h.passage_id: h.rank for h in answer.hits}
+        terms = _terms(kb, body.question)
+        citations = [
+            schemas.Citation(
+                marker=c.marker,
+                rank=rank_of.get(c.passage_id, 0),
+                score=c.score,
+                passage_id=c.passage_id,
+                doc_id=c.doc_id,
+                title=c.title,
+                section_path=c.section_path,
+                quote=c.quote,
+                start=c.start,
+                end=c.end,
+                page=c.page,
+                highlights=highlight_spans(c.quote, terms),
+                citation=c.citation,
+            )
+            for c in answer.citations
+        ]
+        return schemas.AskResponse(
+            question=answer.question,
+            answer=answer.answer,
+            citations=citations,
+            passages=passages,
+            abstained=answer.abstained,
+            missing=answer.missing,
+            took_ms=answer.took_ms,
+        )
+
+    @router.get("/search", response_model=schemas.SearchResponse, summary="检索原文段落")
+    def search(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=schemas.MAX_QUERY_CHARS, description="问题或关键词")],
+        k: Annotated[int, Query(ge=1, le=schemas.MAX_K, description="返回多少段")] = settings.top_k,
+        collection: Annotated[list[str] | None, Query(max_length=100, description="只在这些知识库中查找")] = None,
+    ) -> schemas.SearchResponse:
+        kb = _kb(request)
+        result: SearchResult = kb.search(q, k=k, filters=_filters(kb, collection, None))
+        return schemas.SearchResponse(
+            query=result.query,
+            hits=[_passage(h) for h in result.hits],
+            abstained=result.abstained,
+            missing=result.missing,
+            related=[_passage(h) for h in result.related],
+            took_ms=result.took_ms,
+        )
+
+    @router.get("/health", response_model=schemas.Health, summary="服务状态")
+    def health(request: Request) -> schemas.Health:
+        kb = _kb(request)
+        searcher = kb.searcher()
+        collections: dict[str, int] = {}
+        for info in searcher.docs.values():
+            collections[info["collection"]] = collections.get(info["collection"], 0) + 1
+        return schemas.Health(
+            status="ok",
+            index_version=searcher.version.name,
+            documents=len(searcher.docs),
+            passages=len(searcher.passages),
+            collections=collections,
+            embedder=kb.embedder.identity(),
+        )
+
+    @router.get("/documents", response_model=schemas.DocumentList, summary="文档列表")
+    def documents(
+        request: Request,
+        collection: Annotated[str | None, Query(max_length=200)] = None,
+        type: Annotated[str | None, Query(max_length=200, description="文档类型")] = None,
+        year: Annotated[int | None, Query(ge=0, le=9999)] = None,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> schemas.DocumentList:
+        kb = _kb(request)
+        if collection is not None:
+            _check_collections(kb, [collection])
+        rows = [
+            info
+            for info in kb.searcher().docs.values()
+            if (collection is None or info["collection"] == collection)
+            and (type is None or info.get("type") == type)
+            and (year is None or info.get("year") == year)
+        ]
+        rows.sort(key=lambda info: (info["collection"], info["title"], info["doc_id"]))
+        return schemas.DocumentList(
+            total=len(rows),
+            offset=offset,
+            limit=limit,
+            documents=[_summary(info) for info in rows[offset : offset + limit]],
+        )
+
+    @router.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
+    def document(doc_id: str, request: Request) -> schemas.DocumentDetail:
+        kb = _kb(request)
+        info = kb.searcher().docs.get(doc_id)
+        if info is None:
+            raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+        for doc, sections in kb.documents():
+            if doc.doc_id == doc_id:
+                return schemas.DocumentDetail(
+                    **_summary(info).model_dump(),
+                    metadata=doc.metadata,
+                    sections=[
+                        schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
+                        for s in sections
+                    ],
+                    text=doc.text,
+                )
+        raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+
+    return router
+
+
+def _kb(request: Request) -> KnowledgeBase:
+    return request.app.state.kb
+
+
+def _terms(kb: KnowledgeBase, question: str) -> list[str]:
+    return [t for t in kb.searcher().tokenizer.tokenize(question) if len(t) > 1 or not t.isascii()]
+
+
+def _check_collections(kb: KnowledgeBase, names: list[str]) -> None:
+    known = {info["collection"] for info in kb.searcher().docs.values()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DangjianError(
+            f"没有这个知识库：{'、'.join(unknown)}；现有：{'、'.join(sorted(known)) or '（无）'}",
+            code="unknown_collection",
+        )
+
+
+def _filters(kb: KnowledgeBase, collections: list[str] | None, extra: schemas.SearchFilters | None) -> Filters | None:
+    if collections:
+        _check_collections(kb, collections)
+    filters = Filters(
+        collections=collections or None,
+        doc_ids=extra.doc_ids if extra else None,
+        types=extra.types if extra else None,
+        years=extra.years if extra else None,
+    )
+    return None if filters.empty() else filters
+
+
+def _passage(hit: Hit) -> schemas.Passage:
+    return schemas.Passage(
+        rank=hit.rank,
+        score=hit.score,
+        passage_id=hit.passage_id,
+        doc_id=hit.doc_id,
+        title=hit.title,
+        collection=hit.collection,
+        section_path=hit.section_path,
+        quote=hit.text,
+        start=hit.start,
+        end=hit.end,
+        page=hit.page,
+        page_end=hit.page_end,
+        paragraph=hit.paragraph,
+        highlights=hit.highlights,
+        citation=hit.citation,
+    )
+
+
+def _summary(info: dict[str, Any]) -> schemas.DocumentSummary:
+    return schemas.DocumentSummary(
+        doc_id=info["doc_id"],
+        title=info["title"],
+        collection=info["collection"],
+        type=info.get("type"),
+        year=info.get("year"),
+        file_type=info["file_type"],
+        source=info["source"],
+    )
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+_STATUS = {"document_not_found": 404}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DangjianError)
+    async def dangjian_error(request: Request, exc: DangjianError) -> JSONResponse:
+        if isinstance(exc, IndexNotFoundError | IndexCorruptError):
+            return _error(503, exc.code, exc.message)
+        return _error(_STATUS.get(exc.code, 400), exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_request", validation_message(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return _error(404, "not_found", f"没有这个地址：{request.url.path}")
+        if exc.status_code == 405:
+            return _error(405, "method_not_allowed", f"{request.url.path} 不支持 {request.method} 请求")
+        return _error(exc.status_code, "http_error", f"请求无法处理（HTTP {exc.status_code}）")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "internal", "服务器内部错误，已记录日志；请稍后重试或联系管理员")
+
+
+_FIELD_NAMES = {"question": "问题", "q": "问题", "k": "返回段数 k", "collections": "知识库", "collection": "知识库"}
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """The first validation error in Chinese: which field, what is wrong, what is allowed."""
+    if not errors:
+        return "请求格式不正确"
+    err = errors[0]
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+    name = ".".join(loc)
+    field = _FIELD_NAMES.get(loc[-1], name) if loc else "请求体"
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "json_invalid":
+        return "请求体不是合法的 JSON"
+    if kind == "missing":
+        return f"缺少必填项：{field}"
+    if kind == "extra_forbidden":
+        return f"不认识的字段：{name}"
+    if kind in ("string_too_short", "too_short") and ctx.get("min_length", 1) == 1:
+        return f"{field}不能为空"
+    if kind == "string_too_long":
+        return f"{field}太长，最多 {ctx.get('max_length')} 字"
+    if kind == "too_long":
+        return f"{field}太多，最多 {ctx.get('max_length')} 项"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = ctx.get("ge", ctx.get("le", ctx.get("gt", ctx.get("lt"))))
+        word = {"greater_than_equal": "不能小于", "less_than_equal": "不能大于", "greater_than": "必须大于"}.get(
+            kind, "必须小于"
+        )
+        return f"{field}{word} {bound}"
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_attributes_type":
+        return f"{field}的类型不对（{err.get('input')!r}）"
+    return f"{field}不正确"

@@ -1,0 +1,135 @@
+"""Request and response models of the HTTP API (``/api/v1``): the public shape, separate from the
+library's dataclasses so the OpenAPI schema is complete and stable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..index.search import MAX_QUERY_CHARS
+
+MAX_K = 50
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="机器可读的错误代码，如 query_too_long")
+    message: str = Field(description="中文说明：哪里不对、怎么改")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class SearchFilters(Strict):
+    doc_ids: list[str] | None = Field(None, max_length=1000, description="只在这些文档中查找")
+    types: list[str] | None = Field(None, max_length=100, description="文档类型，如 工作总结、经验材料")
+    years: list[int] | None = Field(None, max_length=100, description="年份")
+
+
+class AskRequest(Strict):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="问题")
+    k: int = Field(5, ge=1, le=MAX_K, description="参考多少个段落")
+    collections: list[str] | None = Field(None, max_length=100, description="只在这些知识库中查找")
+    filters: SearchFilters | None = None
+
+
+class Passage(BaseModel):
+    """A ranked passage: a verbatim slice of its document with where it comes from."""
+
+    rank: int
+    score: float
+    passage_id: str
+    doc_id: str
+    title: str
+    collection: str
+    section_path: list[str] = Field(description="章节路径，如 [三、…, （二）…, 一是…]")
+    quote: str = Field(description="原文，逐字等于 document.text[start:end]")
+    start: int
+    end: int
+    page: int | None
+    page_end: int | None
+    paragraph: int = Field(description="起始自然段序号（从 1 起）")
+    highlights: list[tuple[int, int]] = Field(description="quote 中与问题词语匹配的区间 [start, end)")
+    citation: str = Field(description="格式化出处：《标题》三、… > （二）…，第N段")
+
+
+class Citation(BaseModel):
+    """One sentence of the answer, quoted verbatim, and the passage it comes from."""
+
+    marker: int = Field(description="答案中的 [n] 标记")
+    rank: int = Field(description="所在段落在 passages 中的名次")
+    score: float
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str
+    start: int = Field(description="在原文中的起始偏移")
+    end: int
+    page: int | None
+    highlights: list[tuple[int, int]]
+    citation: str
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str = Field(description="摘录式答案：原文句子，每句带 [n] 出处标记；拒答时是说明")
+    citations: list[Citation]
+    passages: list[Passage] = Field(description="参考段落；因没有写明所问事实而拒答时，是相关段落")
+    abstained: bool
+    missing: str | None = Field(None, description="拒答原因之一：相关段落没有写明的内容，如“具体数字”")
+    took_ms: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[Passage]
+    abstained: bool
+    missing: str | None = None
+    related: list[Passage] = Field(default_factory=list, description="因没有写明所问事实而拒答时的相关段落")
+    took_ms: float
+
+
+class Health(BaseModel):
+    status: str
+    index_version: str | None
+    documents: int
+    passages: int
+    collections: dict[str, int] = Field(description="各知识库的文档数")
+    embedder: dict[str, Any]
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    collection: str
+    type: str | None
+    year: int | None
+    file_type: str
+    source: str
+
+
+class DocumentList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
+class SectionOut(BaseModel):
+    heading: str
+    path: list[str]
+    depth: int
+    start: int
+    end: int
+
+
+class DocumentDetail(DocumentSummary):
+    metadata: dict[str, Any]
+    sections: list[SectionOut]
+    text: str

@@ -1,0 +1,160 @@
+"""The HTTP API over the bundled corpus with the real bundled model, through TestClient, and once
+for real over a socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dangjian.config import Settings
+from dangjian.kb import KnowledgeBase
+from dangjian.service import create_app
+
+from ..conftest import CORPUS
+
+DANGJIAN = str(Path(sys.executable).parent / "dangjian")
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("service") / "idx"
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    app = create_app(Settings(), kb=KnowledgeBase(index_dir), corpus=CORPUS)
+    with TestClient(app) as c:  # the first start builds the index from the corpus
+        yield c
+
+
+def error_of(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    return body["error"]
+
+
+def test_first_start_builds_the_index_and_health_reports_it(client, index_dir):
+    health = client.get("/api/v1/health").json()
+    assert health["status"] == "ok" and health["index_version"].startswith("v")
+    documents = [p for p in CORPUS.rglob("*") if p.suffix in (".txt", ".md", ".docx", ".pdf")]
+    assert health["documents"] == len(documents) and health["passages"] > 50
+    assert health["collections"] == {"default": len(documents)}
+    assert health["embedder"]["dimension"] == 384
+    assert (index_dir / "CURRENT").exists()
+
+
+def test_ask_answers_with_verbatim_cited_sentences(client):
+    body = client.post("/api/v1/ask", json={"question": "十联工作法包括什么", "k": 3}).json()
+    assert not body["abstained"] and body["missing"] is None
+    assert "[1]" in body["answer"] and body["citations"]
+    assert len(body["passages"]) == 3 and body["passages"][0]["citation"].startswith("《")
+    assert "组织联建" in " ".join(p["quote"] for p in body["passages"])
+    texts = {}
+    for c in body["citations"]:
+        assert c["quote"] in body["answer"] and c["rank"] >= 1
+        if c["doc_id"] not in texts:
+            texts[c["doc_id"]] = client.get(f"/api/v1/documents/{c['doc_id']}").json()["text"]
+        assert texts[c["doc_id"]][c["start"] : c["end"]] == c["quote"]
+    for p in body["passages"]:
+        for s, e in p["highlights"]:
+            assert 0 <= s < e <= len(p["quote"])
+
+
+def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(client):
+    body = client.post("/api/v1/ask", json={"question": "物业费每平方米多少钱？"}).json()
+    assert body["abstained"] and body["missing"] == "具体数字" and not body["citations"]
+    assert "没有写明" in body["answer"] and any("物业费" in p["quote"] for p in body["passages"])
+
+
+def test_search_ranks_passages_and_declines_off_topic_questions(client):
+    body = client.get("/api/v1/search", params={"q": "新来的社工要参加哪些培训？", "k": 5}).json()
+    assert not body["abstained"] and 1 <= len(body["hits"]) <= 5
+    assert [h["rank"] for h in body["hits"]] == list(range(1, len(body["hits"]) + 1))
+    off = client.get("/api/v1/search", params={"q": "红烧肉怎么做"}).json()
+    assert off["abstained"] and off["hits"] == []
+
+
+def test_documents_are_listed_paged_and_filtered(client):
+    everything = client.get("/api/v1/documents").json()
+    assert everything["total"] >= 3 and len(everything["documents"]) == everything["total"]
+    page = client.get("/api/v1/documents", params={"limit": 1, "offset": 1}).json()
+    assert page["total"] == everything["total"] and page["documents"] == everything["documents"][1:2]
+    assert client.get("/api/v1/documents", params={"type": "不存在的类型"}).json()["total"] == 0
+    doc = client.get(f"/api/v1/documents/{everything['documents'][0]['doc_id']}").json()
+    assert doc["text"] and doc["sections"] and doc["sections"][0]["end"] <= len(doc["text"])
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "phrase"),
+    [
+        ({"json": {"question": ""}}, 422, "问题不能为空"),
+        ({"json": {"question": "党" * 501}}, 422, "最多 500 字"),
+        ({"json": {"question": "十联", "k": 51}}, 422, "不能大于 50"),
+        ({"json": {"question": "十联", "k": "五"}}, 422, "类型不对"),
+        ({"json": {"k": 3}}, 422, "缺少必填项：问题"),
+        ({"json": {"question": "十联", "colour": "red"}}, 422, "不认识的字段"),
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "不是合法的 JSON"),
+        ({"json": {"question": "十联", "collections": ["内部资料"]}}, 400, "没有这个知识库：内部资料"),
+    ],
+)
+def test_bad_ask_requests_get_a_chinese_error(client, request_kwargs, status, phrase):
+    error = error_of(client.post("/api/v1/ask", **request_kwargs), status)
+    assert phrase in error["message"]
+
+
+def test_other_errors_share_the_json_shape(client):
+    assert "没有这篇文档" in error_of(client.get("/api/v1/documents/nope"), 404)["message"]
+    assert "没有这个地址" in error_of(client.get("/api/v1/nothing-here"), 404)["message"]
+    assert "不支持 GET" in error_of(client.get("/api/v1/ask"), 405)["message"]
+    assert "不能为空" in error_of(client.get("/api/v1/search", params={"q": ""}), 422)["message"]
+    assert "没有这个知识库" in error_of(client.get("/api/v1/documents", params={"collection": "x"}), 400)["message"]
+
+
+def test_every_route_declares_its_response_model(client):
+    schema = client.get("/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            content = op["responses"]["200"]["content"]["application/json"]["schema"]
+            assert "$ref" in content, f"{method.upper()} {path} has no response model"
+            assert op["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_dangjian_serve_answers_over_a_real_socket(client, index_dir):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/search?q=" + urllib.request.quote("十联工作法包括什么")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    body = json.loads(response.read())
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "dangjian serve did not start in 120 s"
+                time.sleep(0.5)
+        assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
