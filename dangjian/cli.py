@@ -331,6 +331,64 @@ def serve(host: str, port: int, index_dir: Path | None, corpus: Path | None) -> 
     uvicorn.run(create_app(settings, kb=kb, corpus=corpus), host=host, port=port, log_level="info")
 
 
+@main.group(context_settings=CONTEXT)
+def keys() -> None:
+    """管理问答服务的 API 密钥（保存在索引目录的 keys.json 中，只存哈希）。"""
+
+
+@keys.command("create", context_settings=CONTEXT)
+@click.option(
+    "--role",
+    type=click.Choice(["reader", "cite", "editor", "admin"]),
+    required=True,
+    help="reader 可检索问答；cite 只能看引文、不能下载全文；editor 还可上传删除；admin 全部",
+)
+@click.option("--collection", "collections", multiple=True, help="只能访问这些知识库（可重复；默认全部）")
+@click.option("--name", default="", help="备注，如使用人或用途")
+@INDEX_OPTION
+@_handle_errors
+def keys_create(role: str, collections: tuple[str, ...], name: str, index_dir: Path | None) -> None:
+    """创建密钥；密钥只显示这一次，请妥善保存。"""
+    from .service.keys import KeyStore
+
+    key = KeyStore(index_dir or _settings().index_dir).create(role, list(collections) or None, name)
+    click.echo(key)
+    click.echo(
+        f"（角色 {role}，知识库：{'、'.join(collections) or '全部'}；请求时加请求头 Authorization: Bearer 密钥）",
+        err=True,
+    )
+
+
+@keys.command("list", context_settings=CONTEXT)
+@INDEX_OPTION
+@JSON_OPTION
+@_handle_errors
+def keys_list(index_dir: Path | None, as_json: bool) -> None:
+    """列出密钥（编号、角色、知识库、备注、创建时间；不显示密钥本身）。"""
+    from dataclasses import asdict
+
+    from .service.keys import KeyStore
+
+    records = KeyStore(index_dir or _settings().index_dir).records()
+    if as_json:
+        _dump([{k: v for k, v in asdict(r).items() if k != "digest"} for r in records])
+        return
+    for r in records:
+        click.echo(f"{r.key_id}\t{r.role}\t{'、'.join(r.collections or []) or '全部'}\t{r.name}\t{r.created_at}")
+
+
+@keys.command("revoke", context_settings=CONTEXT)
+@click.argument("key_id")
+@INDEX_OPTION
+@_handle_errors
+def keys_revoke(key_id: str, index_dir: Path | None) -> None:
+    """撤销密钥（按 keys list 中的编号）；正在运行的服务立即生效。"""
+    from .service.keys import KeyStore
+
+    KeyStore(index_dir or _settings().index_dir).revoke(key_id)
+    click.echo(f"已撤销密钥 {key_id}")
+
+
 def _print_report(report) -> None:
     echo = click.echo
     echo(f"导入完成：索引 {report.index_dir}（版本 {report.version or '无'}），用时 {report.elapsed_s:.1f} 秒")

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         True, description="问具体数字、日期或人名而相关段落没有写明时，不硬给答案，提示没有写明并列出相关段落"
     )
     top_k: int = Field(5, ge=1, le=50, description="默认返回的段落数")
+    require_key: bool = Field(
+        False, description="问答服务：读取（检索、问答、文档）也需要 API 密钥；默认读取公开、写入需要密钥"
+    )
+    max_upload_mb: float = Field(50, gt=0, le=2048, description="问答服务：上传文件大小上限（MB）")
 
     @model_validator(mode="after")
     def _chunk_sizes_agree(self) -> Settings:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,9 +21,12 @@ from .. import __version__
 from ..config import Settings
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..index.search import Filters, SearchResult, highlight_spans
+from ..ingest import SUPPORTED_SUFFIXES
+from ..ingest.pipeline import IngestReport
 from ..kb import KnowledgeBase
 from ..schema import Hit
 from . import schemas
+from .keys import ANONYMOUS, KeyStore, Principal
 
 log = logging.getLogger("dangjian.service")
 
@@ -56,6 +59,8 @@ def create_app(
             log.info("index built: %d documents, %d passages", report.total_documents, report.total_passages)
         knowledge.searcher()  # load the index and the model now, not on the first question
         app.state.kb = knowledge
+        app.state.keys = KeyStore(knowledge.index_dir)
+        app.state.settings = settings
         log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
         yield
 
@@ -68,6 +73,17 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(_router(settings))
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length", "")
+        limit = (settings.max_upload_mb + 1) * 1024 * 1024
+        if size.isdigit() and int(size) > limit:
+            return _error(
+                413, "too_large", f"请求太大（{int(size) / 1048576:.1f} MB），上限 {settings.max_upload_mb:g} MB"
+            )
+        return await call_next(request)
+
     return app
 
 
@@ -76,13 +92,42 @@ def _log_progress(stage: str, done: int, total: int) -> None:
         log.info("%s %d/%d", stage, done, total)
 
 
+def principal(request: Request) -> Principal:
+    """Who is asking, from ``Authorization: Bearer <key>`` or ``X-API-Key``."""
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+    if key:
+        found = request.app.state.keys.principal(key.strip())
+        if found is None:
+            raise DangjianError("API 密钥无效或已被撤销", code="unauthorized")
+        return found
+    if request.app.state.settings.require_key:
+        raise DangjianError(
+            "需要 API 密钥：请在请求头加 Authorization: Bearer 密钥（管理员用 dangjian keys create 创建）",
+            code="unauthorized",
+        )
+    return ANONYMOUS
+
+
+def writer(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if who.key_id is None:
+        raise DangjianError("上传和删除需要编辑或管理员的 API 密钥", code="unauthorized")
+    if not who.can_write:
+        raise DangjianError(f"这个密钥的角色是 {who.role}，不能上传或删除文档", code="forbidden")
+    return who
+
+
+Who = Annotated[Principal, Depends(principal)]
+Writer = Annotated[Principal, Depends(writer)]
+
+
 def _router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix=API)
 
     @router.post("/ask", response_model=schemas.AskResponse, summary="回答问题（摘录原文，逐句标注出处）")
-    def ask(body: schemas.AskRequest, request: Request) -> schemas.AskResponse:
+    def ask(body: schemas.AskRequest, request: Request, who: Who) -> schemas.AskResponse:
         kb = _kb(request)
-        filters = _filters(kb, body.collections, body.filters)
+        filters = _filters(kb, who, body.collections, body.filters)
         answer = kb.ask(body.question, k=body.k, filters=filters)
         passages = [_passage(h) for h in answer.hits]
         rank_of = {h.passage_id: h.rank for h in answer.hits}
@@ -118,12 +163,13 @@ def _router(settings: Settings) -> APIRouter:
     @router.get("/search", response_model=schemas.SearchResponse, summary="检索原文段落")
     def search(
         request: Request,
+        who: Who,
         q: Annotated[str, Query(min_length=1, max_length=schemas.MAX_QUERY_CHARS, description="问题或关键词")],
         k: Annotated[int, Query(ge=1, le=schemas.MAX_K, description="返回多少段")] = settings.top_k,
         collection: Annotated[list[str] | None, Query(max_length=100, description="只在这些知识库中查找")] = None,
     ) -> schemas.SearchResponse:
         kb = _kb(request)
-        result: SearchResult = kb.search(q, k=k, filters=_filters(kb, collection, None))
+        result: SearchResult = kb.search(q, k=k, filters=_filters(kb, who, collection, None))
         return schemas.SearchResponse(
             query=result.query,
             hits=[_passage(h) for h in result.hits],
@@ -134,17 +180,19 @@ def _router(settings: Settings) -> APIRouter:
         )
 
     @router.get("/health", response_model=schemas.Health, summary="服务状态")
-    def health(request: Request) -> schemas.Health:
+    def health(request: Request, who: Who) -> schemas.Health:
         kb = _kb(request)
         searcher = kb.searcher()
         collections: dict[str, int] = {}
         for info in searcher.docs.values():
-            collections[info["collection"]] = collections.get(info["collection"], 0) + 1
+            if who.sees(info["collection"]):
+                collections[info["collection"]] = collections.get(info["collection"], 0) + 1
+        visible = {d for d, info in searcher.docs.items() if who.sees(info["collection"])}
         return schemas.Health(
             status="ok",
             index_version=searcher.version.name,
-            documents=len(searcher.docs),
-            passages=len(searcher.passages),
+            documents=len(visible),
+            passages=sum(p.doc_id in visible for p in searcher.passages),
             collections=collections,
             embedder=kb.embedder.identity(),
         )
@@ -152,6 +200,7 @@ def _router(settings: Settings) -> APIRouter:
     @router.get("/documents", response_model=schemas.DocumentList, summary="文档列表")
     def documents(
         request: Request,
+        who: Who,
         collection: Annotated[str | None, Query(max_length=200)] = None,
         type: Annotated[str | None, Query(max_length=200, description="文档类型")] = None,
         year: Annotated[int | None, Query(ge=0, le=9999)] = None,
@@ -160,11 +209,12 @@ def _router(settings: Settings) -> APIRouter:
     ) -> schemas.DocumentList:
         kb = _kb(request)
         if collection is not None:
-            _check_collections(kb, [collection])
+            _check_collections(kb, who, [collection])
         rows = [
             info
             for info in kb.searcher().docs.values()
-            if (collection is None or info["collection"] == collection)
+            if who.sees(info["collection"])
+            and (collection is None or info["collection"] == collection)
             and (type is None or info.get("type") == type)
             and (year is None or info.get("year") == year)
         ]
@@ -177,11 +227,11 @@ def _router(settings: Settings) -> APIRouter:
         )
 
     @router.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
-    def document(doc_id: str, request: Request) -> schemas.DocumentDetail:
+    def document(doc_id: str, request: Request, who: Who) -> schemas.DocumentDetail:
         kb = _kb(request)
-        info = kb.searcher().docs.get(doc_id)
-        if info is None:
-            raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+        info = _visible_document(kb, who, doc_id)
+        if not who.can_read_documents:
+            raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
         for doc, sections in kb.documents():
             if doc.doc_id == doc_id:
                 return schemas.DocumentDetail(
@@ -195,6 +245,49 @@ def _router(settings: Settings) -> APIRouter:
                 )
         raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
 
+    @router.post("/documents", response_model=schemas.IngestResult, summary="上传文档（编辑、管理员）")
+    def upload(
+        request: Request,
+        who: Writer,
+        files: Annotated[list[UploadFile], File(description="一个或多个文件：txt、md、docx、pdf、html、jsonl 等")],
+        collection: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[^/\\]+$")] = "default",
+    ) -> schemas.IngestResult:
+        kb = _kb(request)
+        if not who.sees(collection):
+            raise DangjianError(f"这个密钥不能写入知识库：{collection}", code="forbidden")
+        folder = uploads_dir(kb) / collection
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = [_save_upload(f, folder, settings.max_upload_mb) for f in files]
+        report = kb.ingest(saved, collection=collection)
+        if report.skipped and not (report.added or report.replaced or report.unchanged or report.duplicates):
+            for path in saved:
+                path.unlink(missing_ok=True)
+            raise DangjianError(
+                "没有导入任何文件：" + "；".join(s.reason for s in report.skipped), code="unsupported_file"
+            )
+        return _ingest_result(report)
+
+    @router.delete("/documents/{doc_id}", response_model=schemas.IngestResult, summary="删除文档（编辑、管理员）")
+    def delete(doc_id: str, request: Request, who: Writer) -> schemas.IngestResult:
+        kb = _kb(request)
+        info = _visible_document(kb, who, doc_id)
+        report = kb.remove([doc_id])
+        source = Path(info["source"])
+        if source.is_relative_to(uploads_dir(kb).resolve()):
+            source.unlink(missing_ok=True)
+        return _ingest_result(report)
+
+    @router.post(
+        "/documents/{doc_id}/reingest", response_model=schemas.IngestResult, summary="按原文件重新导入（编辑、管理员）"
+    )
+    def reingest(doc_id: str, request: Request, who: Writer) -> schemas.IngestResult:
+        kb = _kb(request)
+        info = _visible_document(kb, who, doc_id)
+        source = Path(info["source"])
+        if not source.is_file():
+            raise DangjianError(f"原文件已不在：{source}；请重新上传", code="source_missing")
+        return _ingest_result(kb.ingest([source], collection=info["collection"]))
+
     return router
 
 
@@ -202,12 +295,51 @@ def _kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 
 
+def uploads_dir(kb: KnowledgeBase) -> Path:
+    """Where uploaded files are kept, beside the index (back it up with the index)."""
+    return kb.index_dir.with_name(kb.index_dir.name + "_uploads")
+
+
+def _save_upload(upload: UploadFile, folder: Path, max_mb: float) -> Path:
+    name = Path(upload.filename or "").name
+    if not name or name.startswith("."):
+        raise DangjianError("上传的文件没有文件名", code="bad_upload")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        supported = "、".join(sorted(SUPPORTED_SUFFIXES))
+        raise DangjianError(f"不支持的文件类型：{name}；支持 {supported}", code="unsupported_file")
+    limit = int(max_mb * 1024 * 1024)
+    target = folder / name
+    tmp = folder / f".{name}.part"
+    size = 0
+    with open(tmp, "wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                tmp.unlink(missing_ok=True)
+                raise DangjianError(f"文件 {name} 超过上传上限 {max_mb:g} MB", code="too_large")
+            out.write(chunk)
+    tmp.replace(target)
+    return target
+
+
+def _visible_document(kb: KnowledgeBase, who: Principal, doc_id: str) -> dict[str, Any]:
+    info = kb.searcher().docs.get(doc_id)
+    if info is None or not who.sees(info["collection"]):
+        raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+    return info
+
+
+def _ingest_result(report: IngestReport) -> schemas.IngestResult:
+    return schemas.IngestResult(**report.to_dict())
+
+
 def _terms(kb: KnowledgeBase, question: str) -> list[str]:
     return [t for t in kb.searcher().tokenizer.tokenize(question) if len(t) > 1 or not t.isascii()]
 
 
-def _check_collections(kb: KnowledgeBase, names: list[str]) -> None:
-    known = {info["collection"] for info in kb.searcher().docs.values()}
+def _check_collections(kb: KnowledgeBase, who: Principal, names: list[str]) -> None:
+    known = {info["collection"] for info in kb.searcher().docs.values() if who.sees(info["collection"])}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise DangjianError(
@@ -216,11 +348,13 @@ def _check_collections(kb: KnowledgeBase, names: list[str]) -> None:
         )
 
 
-def _filters(kb: KnowledgeBase, collections: list[str] | None, extra: schemas.SearchFilters | None) -> Filters | None:
+def _filters(
+    kb: KnowledgeBase, who: Principal, collections: list[str] | None, extra: schemas.SearchFilters | None
+) -> Filters | None:
     if collections:
-        _check_collections(kb, collections)
+        _check_collections(kb, who, collections)
     filters = Filters(
-        collections=collections or None,
+        collections=collections or who.collections,
         doc_ids=extra.doc_ids if extra else None,
         types=extra.types if extra else None,
         years=extra.years if extra else None,
@@ -262,7 +396,7 @@ def _summary(info: dict[str, Any]) -> schemas.DocumentSummary:
 
 # --- errors ---------------------------------------------------------------------------------------
 
-_STATUS = {"document_not_found": 404}
+_STATUS = {"document_not_found": 404, "unauthorized": 401, "forbidden": 403, "too_large": 413}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

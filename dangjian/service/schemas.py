@@ -133,3 +133,34 @@ class DocumentDetail(DocumentSummary):
     metadata: dict[str, Any]
     sections: list[SectionOut]
     text: str
+
+
+class SkippedFile(BaseModel):
+    path: str
+    code: str
+    reason: str
+
+
+class DuplicateFile(BaseModel):
+    source: str
+    duplicate_of: str
+    doc_id: str
+
+
+class IngestResult(BaseModel):
+    """What an upload, delete or re-ingest did (the same report as ``dangjian ingest --json``)."""
+
+    index_dir: str
+    version: str
+    files: int
+    added: list[str]
+    replaced: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    duplicates: list[DuplicateFile]
+    skipped: list[SkippedFile]
+    sections: int
+    passages: int
+    total_documents: int
+    total_passages: int
+    elapsed_s: float

@@ -1,0 +1,131 @@
+"""Uploads, deletes and re-ingest over HTTP, API keys and what each key may see."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dangjian.config import Settings
+from dangjian.kb import KnowledgeBase
+from dangjian.service import create_app
+from dangjian.service.keys import KeyStore
+
+from ..conftest import CORPUS
+
+SECRET = "内部资料：居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。"
+QUESTION = "居民议事厅什么时间开放，由谁主持？"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("writes") / "idx"
+
+
+@pytest.fixture(scope="module")
+def keys(home):
+    store = KeyStore(home)
+    return {
+        "editor": store.create("editor", name="编辑"),
+        "reader": store.create("reader"),
+        "default_only": store.create("reader", ["default"]),
+        "cite": store.create("cite"),
+    }
+
+
+@pytest.fixture(scope="module")
+def client(home, keys):
+    app = create_app(Settings(max_upload_mb=0.01), kb=KnowledgeBase(home), corpus=CORPUS)
+    with TestClient(app) as c:
+        yield c
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def upload(client, key, name="议事厅.txt", data=SECRET.encode("gbk"), collection="内部资料"):
+    return client.post(
+        "/api/v1/documents",
+        files={"files": (name, data, "text/plain")},
+        data={"collection": collection},
+        headers=auth(key) if key else {},
+    )
+
+
+def test_writes_need_an_editor_key(client, keys):
+    assert upload(client, None).status_code == 401
+    assert upload(client, "dj_nope_nope").status_code == 401
+    response = upload(client, keys["reader"])
+    assert response.status_code == 403 and "reader" in response.json()["error"]["message"]
+
+
+def test_editor_uploads_and_limited_keys_never_see_other_collections(client, keys):
+    report = upload(client, keys["editor"]).json()
+    assert len(report["added"]) == 1 and report["total_documents"] >= 4
+    doc_id = report["added"][0]
+
+    hits = client.get("/api/v1/search", params={"q": QUESTION}, headers=auth(keys["reader"])).json()["hits"]
+    assert hits and hits[0]["doc_id"] == doc_id and hits[0]["collection"] == "内部资料"
+
+    limited = auth(keys["default_only"])
+    seen = client.get("/api/v1/search", params={"q": QUESTION, "k": 50}, headers=limited).json()
+    assert all(h["collection"] == "default" for h in seen["hits"] + seen["related"])
+    asked = client.post("/api/v1/ask", json={"question": QUESTION, "k": 50}, headers=limited).json()
+    assert all(p["collection"] == "default" for p in asked["passages"])
+    listed = client.get("/api/v1/documents", headers=limited).json()
+    assert doc_id not in [d["doc_id"] for d in listed["documents"]]
+    health = client.get("/api/v1/health", headers=limited).json()
+    assert set(health["collections"]) == {"default"} and health["documents"] == listed["total"]
+    assert client.get(f"/api/v1/documents/{doc_id}", headers=limited).status_code == 404
+    refused = client.post("/api/v1/ask", json={"question": QUESTION, "collections": ["内部资料"]}, headers=limited)
+    assert refused.status_code == 400 and "内部资料" not in refused.json()["error"]["message"].split("现有")[1]
+
+    # A cite-only key gets quotes but not the whole document.
+    cite = auth(keys["cite"])
+    assert client.post("/api/v1/ask", json={"question": QUESTION}, headers=cite).json()["passages"]
+    assert client.get(f"/api/v1/documents/{doc_id}", headers=cite).status_code == 403
+    # Reads are open by default.
+    assert client.get(f"/api/v1/documents/{doc_id}").json()["text"].startswith("内部资料")
+
+
+def test_reingest_and_delete(client, keys):
+    doc_id = upload(client, keys["editor"], name="议事厅2.txt", data=(SECRET + "第二份。").encode()).json()["added"][0]
+    again = client.post(f"/api/v1/documents/{doc_id}/reingest", headers=auth(keys["editor"])).json()
+    assert again["unchanged"] and not again["added"]
+    removed = client.delete(f"/api/v1/documents/{doc_id}", headers=auth(keys["editor"])).json()
+    assert removed["removed"] == [doc_id]
+    assert client.get(f"/api/v1/documents/{doc_id}").status_code == 404
+    hits = client.get("/api/v1/search", params={"q": QUESTION, "k": 50}).json()["hits"]
+    assert doc_id not in [h["doc_id"] for h in hits]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "phrase"),
+    [
+        ("病毒.exe", b"MZ\x90\x00", 400, "不支持的文件类型"),
+        ("大文件.txt", "党建".encode() * 10_000, 413, "超过上传上限"),
+        ("空.txt", b"", 400, "没有导入任何文件"),
+    ],
+)
+def test_bad_uploads_are_refused_in_chinese(client, keys, name, data, status, phrase):
+    before = client.get("/api/v1/health").json()["documents"]
+    response = upload(client, keys["editor"], name=name, data=data)
+    assert response.status_code == status and phrase in response.json()["error"]["message"]
+    assert client.get("/api/v1/health").json()["documents"] == before
+
+
+def test_a_setting_makes_reads_key_only(home, keys):
+    app = create_app(Settings(require_key=True), kb=KnowledgeBase(home))
+    with TestClient(app) as c:
+        assert c.get("/api/v1/search", params={"q": QUESTION}).status_code == 401
+        assert c.get("/api/v1/search", params={"q": QUESTION}, headers=auth(keys["reader"])).status_code == 200
+
+
+def test_keys_are_stored_hashed_and_revocable(home, keys):
+    text = (home / "keys.json").read_text(encoding="utf-8")
+    assert keys["editor"] not in text and keys["editor"].split("_")[2] not in text
+    store = KeyStore(home)
+    key = store.create("reader")
+    assert store.principal(key).role == "reader"
+    store.revoke(key.split("_")[1])
+    assert store.principal(key) is None
