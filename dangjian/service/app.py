@@ -6,7 +6,9 @@ request, answers with one JSON shape ``{"error": {"code", "message"}}`` and a Ch
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +16,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -73,6 +76,29 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(_router(settings))
+
+    registry = CollectorRegistry()
+    requests = Counter("dangjian_requests", "HTTP requests", ["route", "method", "status"], registry=registry)
+    latency = Histogram(
+        "dangjian_request_seconds",
+        "HTTP request latency",
+        ["route"],
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        registry=registry,
+    )
+    documents = Gauge("dangjian_index_documents", "Documents in the current index version", registry=registry)
+    passages = Gauge("dangjian_index_passages", "Passages in the current index version", registry=registry)
+    app.state.metrics = (registry, documents, passages)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(path, request.method, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - started)
+        return response
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -197,6 +223,51 @@ def _router(settings: Settings) -> APIRouter:
             embedder=kb.embedder.identity(),
         )
 
+    @router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        summary="Prometheus 指标：请求数、耗时分布、索引规模",
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
+    def metrics(request: Request, who: Who) -> PlainTextResponse:
+        registry, documents, passages = request.app.state.metrics
+        searcher = _kb(request).searcher()
+        documents.set(len(searcher.docs))
+        passages.set(len(searcher.passages))
+        return PlainTextResponse(generate_latest(registry).decode("utf-8"), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/collections", response_model=list[schemas.Collection], summary="知识库列表")
+    def collections(request: Request, who: Who) -> list[schemas.Collection]:
+        kb = _kb(request)
+        return [c for c in _collections(kb) if who.sees(c.name)]
+
+    @router.post("/collections", response_model=schemas.Collection, summary="新建知识库（编辑、管理员）")
+    def create_collection(body: schemas.CollectionIn, request: Request, who: Writer) -> schemas.Collection:
+        kb = _kb(request)
+        if not who.sees(body.name):
+            raise DangjianError(f"这个密钥不能管理知识库：{body.name}", code="forbidden")
+        registry = _registry(kb)
+        if body.name in registry or body.name in {c.name for c in _collections(kb)}:
+            raise DangjianError(f"知识库已存在：{body.name}", code="collection_exists")
+        registry[body.name] = body.description
+        _save_registry(kb, registry)
+        return schemas.Collection(name=body.name, description=body.description, documents=0)
+
+    @router.delete(
+        "/collections/{name}", response_model=schemas.IngestResult, summary="删除知识库及其全部文档（管理员）"
+    )
+    def delete_collection(name: str, request: Request, who: Writer) -> schemas.IngestResult:
+        kb = _kb(request)
+        if who.role != "admin":
+            raise DangjianError("删除知识库需要管理员密钥", code="forbidden")
+        _check_collections(kb, who, [name])
+        doc_ids = [d for d, info in kb.searcher().docs.items() if info["collection"] == name]
+        report = kb.remove(doc_ids) if doc_ids else IngestReport(index_dir=str(kb.index_dir))
+        registry = _registry(kb)
+        registry.pop(name, None)
+        _save_registry(kb, registry)
+        return _ingest_result(report)
+
     @router.get("/documents", response_model=schemas.DocumentList, summary="文档列表")
     def documents(
         request: Request,
@@ -295,6 +366,31 @@ def _kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 
 
+COLLECTIONS_FILE = "collections.json"
+
+
+def _registry(kb: KnowledgeBase) -> dict[str, str]:
+    """Collections created empty (name → description); a document's collection exists anyway."""
+    path = kb.index_dir / COLLECTIONS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _save_registry(kb: KnowledgeBase, registry: dict[str, str]) -> None:
+    path = kb.index_dir / COLLECTIONS_FILE
+    tmp = path.with_name(f".{COLLECTIONS_FILE}.tmp")
+    tmp.write_text(json.dumps(registry, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _collections(kb: KnowledgeBase) -> list[schemas.Collection]:
+    counts: dict[str, int] = {}
+    for info in kb.searcher().docs.values():
+        counts[info["collection"]] = counts.get(info["collection"], 0) + 1
+    registry = _registry(kb)
+    names = sorted(set(counts) | set(registry))
+    return [schemas.Collection(name=n, description=registry.get(n, ""), documents=counts.get(n, 0)) for n in names]
+
+
 def uploads_dir(kb: KnowledgeBase) -> Path:
     """Where uploaded files are kept, beside the index (back it up with the index)."""
     return kb.index_dir.with_name(kb.index_dir.name + "_uploads")
@@ -339,7 +435,7 @@ def _terms(kb: KnowledgeBase, question: str) -> list[str]:
 
 
 def _check_collections(kb: KnowledgeBase, who: Principal, names: list[str]) -> None:
-    known = {info["collection"] for info in kb.searcher().docs.values() if who.sees(info["collection"])}
+    known = {c.name for c in _collections(kb) if who.sees(c.name)}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise DangjianError(
@@ -396,7 +492,13 @@ def _summary(info: dict[str, Any]) -> schemas.DocumentSummary:
 
 # --- errors ---------------------------------------------------------------------------------------
 
-_STATUS = {"document_not_found": 404, "unauthorized": 401, "forbidden": 403, "too_large": 413}
+_STATUS = {
+    "document_not_found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "too_large": 413,
+    "collection_exists": 409,
+}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -164,3 +164,14 @@ class IngestResult(BaseModel):
     total_documents: int
     total_passages: int
     elapsed_s: float
+
+
+class CollectionIn(Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^/\\]+$", description="知识库名，如 内部资料")
+    description: str = Field("", max_length=500)
+
+
+class Collection(BaseModel):
+    name: str
+    description: str
+    documents: int

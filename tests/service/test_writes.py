@@ -29,6 +29,7 @@ def keys(home):
         "reader": store.create("reader"),
         "default_only": store.create("reader", ["default"]),
         "cite": store.create("cite"),
+        "admin": store.create("admin"),
     }
 
 
@@ -129,3 +130,35 @@ def test_keys_are_stored_hashed_and_revocable(home, keys):
     assert store.principal(key).role == "reader"
     store.revoke(key.split("_")[1])
     assert store.principal(key) is None
+
+
+def test_collections_are_created_listed_and_deleted_with_their_documents(client, keys):
+    editor, admin = auth(keys["editor"]), auth(keys["admin"])
+    created = client.post("/api/v1/collections", json={"name": "案例库", "description": "各社区案例"}, headers=editor)
+    assert created.json() == {"name": "案例库", "description": "各社区案例", "documents": 0}
+    assert client.post("/api/v1/collections", json={"name": "案例库"}, headers=editor).status_code == 409
+    assert client.post("/api/v1/collections", json={"name": "a/b"}, headers=editor).status_code == 422
+    names = {c["name"]: c["documents"] for c in client.get("/api/v1/collections").json()}
+    assert names["案例库"] == 0 and names["default"] >= 3
+    assert [c["name"] for c in client.get("/api/v1/collections", headers=auth(keys["default_only"])).json()] == [
+        "default"
+    ]
+    doc_id = upload(
+        client, keys["editor"], name="案例.txt", data=(SECRET + "案例库副本。").encode(), collection="案例库"
+    )
+    doc_id = doc_id.json()["added"][0]
+    assert client.delete("/api/v1/collections/案例库", headers=editor).status_code == 403
+    removed = client.delete("/api/v1/collections/案例库", headers=admin).json()
+    assert removed["removed"] == [doc_id]
+    assert "案例库" not in {c["name"] for c in client.get("/api/v1/collections").json()}
+    hits = client.get("/api/v1/search", params={"q": QUESTION, "k": 50}).json()["hits"]
+    assert doc_id not in [h["doc_id"] for h in hits]
+
+
+def test_metrics_count_requests_and_index_size(client):
+    client.get("/api/v1/search", params={"q": QUESTION})
+    text = client.get("/api/v1/metrics").text
+    assert 'dangjian_requests_total{method="GET",route="/api/v1/search",status="200"}' in text
+    assert "dangjian_request_seconds_bucket" in text
+    health = client.get("/api/v1/health").json()
+    assert f"dangjian_index_documents {float(health['documents'])}" in text
