@@ -178,3 +178,20 @@ def test_documents_remove_and_search_again(tmp_path):
     missing = run("remove", "nope", "--index", str(index))
     assert missing.returncode == 1 and "索引中没有这些文档：nope" in missing.stderr
     assert run("search", "党建", "--index", str(tmp_path / "none")).stderr.startswith("错误：索引不存在")
+
+
+def test_keys_create_list_revoke(tmp_path):
+    index = tmp_path / "idx"
+    created = run(
+        "keys", "create", "--role", "reader", "--collection", "内部资料", "--name", "测试", "--index", str(index)
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("dj_") and "Authorization" in created.stderr
+    listed = json.loads(run("keys", "list", "--json", "--index", str(index)).stdout)
+    assert [(k["role"], k["collections"], k["name"]) for k in listed] == [("reader", ["内部资料"], "测试")]
+    assert key not in (index / "keys.json").read_text(encoding="utf-8")
+    revoked = run("keys", "revoke", listed[0]["key_id"], "--index", str(index))
+    assert revoked.returncode == 0 and json.loads(run("keys", "list", "--json", "--index", str(index)).stdout) == []
+    unknown = run("keys", "revoke", "nope", "--index", str(index))
+    assert unknown.returncode != 0 and "没有编号为 nope 的密钥" in unknown.stderr
