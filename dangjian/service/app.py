@@ -34,7 +34,9 @@ from .keys import ANONYMOUS, KeyStore, Principal
 log = logging.getLogger("dangjian.service")
 
 API = "/api/v1"
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": schemas.ErrorResponse} for code in (400, 404, 422, 500, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (400, 401, 403, 404, 405, 409, 413, 422, 500, 503)
+}
 
 
 def bundled_corpus() -> Path:
