@@ -232,6 +232,8 @@ def _router(settings: Settings) -> APIRouter:
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
     def metrics(request: Request, who: Who) -> PlainTextResponse:
+        if who.collections is not None:  # index-wide counts would tell of the other collections
+            raise DangjianError("限定了知识库的密钥不能查看全库指标", code="forbidden")
         registry, documents, passages = request.app.state.metrics
         searcher = _kb(request).searcher()
         documents.set(len(searcher.docs))

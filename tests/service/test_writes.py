@@ -155,13 +155,15 @@ def test_collections_are_created_listed_and_deleted_with_their_documents(client,
     assert doc_id not in [h["doc_id"] for h in hits]
 
 
-def test_metrics_count_requests_and_index_size(client):
+def test_metrics_count_requests_and_index_size(client, keys):
     client.get("/api/v1/search", params={"q": QUESTION})
     text = client.get("/api/v1/metrics").text
     assert 'dangjian_requests_total{method="GET",route="/api/v1/search",status="200"}' in text
     assert "dangjian_request_seconds_bucket" in text
     health = client.get("/api/v1/health").json()
     assert f"dangjian_index_documents {float(health['documents'])}" in text
+    limited = client.get("/api/v1/metrics", headers=auth(keys["default_only"]))
+    assert limited.status_code == 403  # index-wide counts would tell of other collections
 
 
 def test_queries_served_during_uploads_and_deletes_always_see_a_complete_index(home, keys, tmp_path):
