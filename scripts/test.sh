@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # 安装测试依赖并运行全部测试。Install the test dependencies and run the whole test suite.
-# The tests use real files, so they need LibreOffice (.doc conversion, PDF export) and a CJK font;
+# The tests use real files, so they need LibreOffice (.doc conversion, PDF export), a CJK font and chromium;
 # they are installed from Debian when missing (as root, or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need+=(fonts-noto-cjk fontconfig)
+# The web page is tested in a real browser: Debian's chromium, driven by playwright (never
+# `playwright install`, which would download a browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

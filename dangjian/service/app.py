@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +37,12 @@ API = "/api/v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.ErrorResponse} for code in (400, 401, 403, 404, 405, 409, 413, 422, 500, 503)
 }
+
+
+def page_html() -> str:
+    from importlib import resources
+
+    return resources.files("dangjian.service").joinpath("static/index.html").read_text(encoding="utf-8")
 
 
 def bundled_corpus() -> Path:
@@ -78,6 +84,11 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(_router(settings))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        """The web page: one static file, no build step; it talks to the API like any client."""
+        return HTMLResponse(page_html())
 
     registry = CollectorRegistry()
     requests = Counter("dangjian_requests", "HTTP requests", ["route", "method", "status"], registry=registry)

@@ -1,0 +1,131 @@
+"""The web page in a real browser (Debian chromium driven by playwright) against `dangjian serve`."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from dangjian.kb import KnowledgeBase
+from dangjian.service.keys import KeyStore
+
+from ..conftest import CORPUS
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("page") / "idx"
+    KnowledgeBase(home).ingest([CORPUS])
+    key = KeyStore(home).create("editor")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dangjian = str(Path(sys.executable).parent / "dangjian")
+    proc = subprocess.Popen(
+        [dangjian, "serve", "--index", str(home), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "api/v1/health", timeout=10).read()
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "dangjian serve did not start"
+            time.sleep(0.5)
+    yield url, key
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian chromium is needed (scripts/test.sh installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_ask_shows_the_answer_cited_passages_and_the_quote_in_its_document(server, browser):
+    url, _ = server
+    context = browser.new_context(locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page = context.new_page()
+    page.goto(url)
+    page.fill("#question", "十联工作法包括什么")
+    page.press("#question", "Enter")
+    expect(page.locator("#answer")).to_contain_text("[1]")
+    first = page.locator(".passage").first
+    expect(first.locator(".crumb")).to_contain_text("《")
+    expect(first.locator("mark").first).to_be_visible()
+    assert "组织联建" in " ".join(page.locator(".passage .quote").all_inner_texts())
+
+    first.get_by_role("button", name="复制引用").click()
+    expect(first.get_by_role("button", name="已复制")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("《") and "“" in copied
+
+    quote = first.locator(".quote").inner_text()
+    first.locator("a.open").click()
+    hit = page.locator("#doc-text mark#hit")
+    expect(hit).to_be_visible()
+    assert hit.inner_text() == quote
+    expect(hit).to_be_in_viewport()
+    context.close()
+
+
+def test_nothing_relevant_and_unstated_facts_get_a_clear_message(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("#question", "红烧肉怎么做")
+    page.press("#question", "Enter")
+    expect(page.locator("#nothing")).to_contain_text("未在知识库中找到")
+    page.fill("#question", "物业费每平方米多少钱？")
+    page.press("#question", "Enter")
+    expect(page.locator("#missing")).to_contain_text("没有写明")
+    expect(page.locator(".passage").first).to_be_visible()
+    page.close()
+
+
+def test_the_page_fits_a_phone_screen(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(url)
+    page.fill("#question", "新来的社工要参加哪些培训？")
+    page.press("#question", "Enter")
+    expect(page.locator(".passage").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 376
+    page.close()
+
+
+def test_an_editor_uploads_from_the_page_and_sees_the_report(server, browser, tmp_path):
+    url, key = server
+    sample = tmp_path / "议事厅.txt"
+    sample.write_text("居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。", encoding="utf-8")
+    page = browser.new_page()
+    page.goto(url + "#/upload")
+    page.fill("#key", "dj_wrong_key")
+    page.set_input_files("#files", str(sample))
+    page.click("#upload-form button")
+    expect(page.locator("#upload-result .error")).to_contain_text("API 密钥无效")
+    page.fill("#key", key)
+    page.click("#upload-form button")
+    expect(page.locator("#upload-report")).to_contain_text("新增 1 篇")
+    page.goto(url + "#/")
+    page.fill("#question", "居民议事厅什么时候开放？")
+    page.press("#question", "Enter")
+    expect(page.locator(".passage").first).to_contain_text("议事厅")
+    page.close()
