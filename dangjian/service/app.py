@@ -46,8 +46,12 @@ def page_html() -> str:
 
 
 def bundled_corpus() -> Path:
-    """The ``corpus/`` folder shipped beside the package (a source checkout or editable install)."""
-    return Path(__file__).resolve().parents[2] / "corpus"
+    """The bundled ``corpus/`` folder: in the working directory (``scripts/start.sh`` runs from the
+    repository), else beside the package of a source checkout."""
+    for folder in (Path.cwd() / "corpus", Path(__file__).resolve().parents[2] / "corpus"):
+        if folder.is_dir():
+            return folder
+    return Path.cwd() / "corpus"
 
 
 def create_app(
