@@ -4,6 +4,7 @@ for real over a socket."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -159,6 +160,44 @@ def test_dangjian_serve_answers_over_a_real_socket(client, index_dir):
                 assert time.monotonic() < deadline, "dangjian serve did not start in 120 s"
                 time.sleep(0.5)
         assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path):
+    """Every `curl` line of the README, run by bash against a live `dangjian serve`."""
+    import re
+
+    from dangjian.service.keys import KeyStore
+
+    from ..conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^curl .*$", readme, flags=re.M)
+    assert len(commands) >= 5
+    port = _free_port()
+    proc = subprocess.Popen(
+        [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    env = {**os.environ, "DANGJIAN_KEY": KeyStore(index_dir).create("editor")}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "dangjian serve did not start"
+                time.sleep(0.5)
+        for command in commands:
+            live = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            out = subprocess.run(["bash", "-c", live], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, (command, out.stderr)
+            body = json.loads(out.stdout)
+            assert "error" not in body, (command, body)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
