@@ -253,3 +253,50 @@ def test_queries_served_during_uploads_and_deletes_always_see_a_complete_index(h
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+HIDDEN, GHOST = "内部资料", "不存在的库"
+
+
+def test_a_limited_key_learns_neither_content_nor_existence_of_other_collections(client, keys, home):
+    """For each route, asking about a hidden collection or document answers exactly as asking
+    about one that does not exist; listings never mention it."""
+    hidden_doc = upload(client, keys["editor"], name="权限.txt", data=(SECRET + "权限测试。").encode()).json()
+    hidden_doc = (hidden_doc["added"] or [d["doc_id"] for d in hidden_doc["duplicates"]])[0]
+    ghost_doc = "0" * len(hidden_doc)
+    store = KeyStore(home)
+    limited = {role: auth(store.create(role, ["default"])) for role in ("reader", "editor", "admin")}
+
+    def same(method, make_path, role="reader", **kwargs):
+        def answer(name, doc):
+            args = {k: (v(name, doc) if callable(v) else v) for k, v in kwargs.items()}
+            r = client.request(method, make_path(name, doc), headers=limited[role], **args)
+            return r.status_code, r.text.replace(name, "NAME").replace(doc, "DOC")
+
+        assert answer(HIDDEN, hidden_doc) == answer(GHOST, ghost_doc), make_path(HIDDEN, hidden_doc)
+
+    same("GET", lambda n, d: f"/api/v1/documents?collection={n}")
+    same("GET", lambda n, d: f"/api/v1/documents/{d}")
+    same("GET", lambda n, d: f"/api/v1/search?q=议事厅&collection={n}")
+    same("POST", lambda n, d: "/api/v1/ask", json=lambda n, d: {"question": "议事厅", "collections": [n]})
+    same("DELETE", lambda n, d: f"/api/v1/documents/{d}", role="editor")
+    same("POST", lambda n, d: f"/api/v1/documents/{d}/reingest", role="editor")
+    same("POST", lambda n, d: "/api/v1/collections", role="editor", json=lambda n, d: {"name": n})
+    same("DELETE", lambda n, d: f"/api/v1/collections/{n}", role="admin")
+    same(
+        "POST",
+        lambda n, d: "/api/v1/documents",
+        role="editor",
+        files={"files": ("x.txt", "党建".encode(), "text/plain")},
+        data=lambda n, d: {"collection": n},
+    )
+    for path in (
+        "/api/v1/health",
+        "/api/v1/collections",
+        "/api/v1/documents?limit=500",
+        f"/api/v1/search?q={QUESTION}&k=50",
+    ):
+        text = client.get(path, headers=limited["reader"]).text
+        assert HIDDEN not in text and hidden_doc not in text, path
+    asked = client.post("/api/v1/ask", json={"question": QUESTION, "k": 50}, headers=limited["reader"]).text
+    assert HIDDEN not in asked and hidden_doc not in asked
