@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,8 +17,7 @@ from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 
 from ..conftest import CORPUS
-
-DANGJIAN = str(Path(sys.executable).parent / "dangjian")
+from .live import live_server
 
 
 @pytest.fixture(scope="module")
@@ -133,36 +129,12 @@ def test_every_route_declares_its_response_model(client):
             assert op["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_dangjian_serve_answers_over_a_real_socket(client, index_dir):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/api/v1/search?q=" + urllib.request.quote("十联工作法包括什么")
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    body = json.loads(response.read())
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()
-                assert time.monotonic() < deadline, "dangjian serve did not start in 120 s"
-                time.sleep(0.5)
-        assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with live_server(index_dir) as base:
+        url = base + "/api/v1/search?q=" + urllib.request.quote("十联工作法包括什么")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = json.loads(response.read())
+    assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
 
 
 def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path):
@@ -176,28 +148,11 @@ def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"^curl .*$", readme, flags=re.M)
     assert len(commands) >= 5
-    port = _free_port()
-    proc = subprocess.Popen(
-        [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
     env = {**os.environ, "DANGJIAN_KEY": KeyStore(index_dir).create("editor")}
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).read()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "dangjian serve did not start"
-                time.sleep(0.5)
+    with live_server(index_dir) as base:
         for command in commands:
-            live = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            live = command.replace("http://127.0.0.1:8000", base)
             out = subprocess.run(["bash", "-c", live], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
             assert out.returncode == 0, (command, out.stderr)
             body = json.loads(out.stdout)
             assert "error" not in body, (command, body)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

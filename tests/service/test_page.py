@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +11,7 @@ from dangjian.kb import KnowledgeBase
 from dangjian.service.keys import KeyStore
 
 from ..conftest import CORPUS
+from .live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -26,27 +22,8 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("page") / "idx"
     KnowledgeBase(home).ingest([CORPUS])
     key = KeyStore(home).create("editor")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dangjian = str(Path(sys.executable).parent / "dangjian")
-    proc = subprocess.Popen(
-        [dangjian, "serve", "--index", str(home), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "api/v1/health", timeout=10).read()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "dangjian serve did not start"
-            time.sleep(0.5)
-    yield url, key
-    proc.terminate()
-    proc.wait(timeout=30)
+    with live_server(home) as base:
+        yield base + "/", key
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+import urllib.request
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,6 +17,7 @@ from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
 from ..conftest import CORPUS
+from .live import live_server
 
 SECRET = "内部资料：居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。"
 QUESTION = "居民议事厅什么时间开放，由谁主持？"
@@ -169,90 +176,61 @@ def test_metrics_count_requests_and_index_size(client, keys):
 def test_queries_served_during_uploads_and_deletes_always_see_a_complete_index(home, keys, tmp_path):
     """Searches from several threads while an editor uploads and deletes over a real socket:
     no errors, every answer is a complete version, and a deleted document never comes back."""
-    import json
-    import socket
-    import subprocess
-    import sys
-    import threading
-    import time
-    import urllib.request
-    import uuid
-    from pathlib import Path
+    with live_server(home) as base:
+        _load_during_writes(base + "/api/v1", keys)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dangjian = str(Path(sys.executable).parent / "dangjian")
-    proc = subprocess.Popen(
-        [dangjian, "serve", "--index", str(home), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
 
+def _load_during_writes(base: str, keys: dict) -> None:
     def call(path, data=None, headers=None, method=None):
         request = urllib.request.Request(base + path, data=data, headers=headers or {}, method=method)
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    try:
-        deadline = time.monotonic() + 120
-        while True:
+    errors, seen, stop = [], [], threading.Event()
+    query = "/search?k=50&q=" + urllib.request.quote(QUESTION)
+
+    def reader():
+        while not stop.is_set():
             try:
-                call("/health")
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "dangjian serve did not start"
-                time.sleep(0.5)
+                started = time.monotonic()
+                body = call(query)
+                seen.append((started, {h["doc_id"] for h in body["hits"]}))
+                assert all(h["quote"] and h["citation"] for h in body["hits"])
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(exc))
 
-        errors, seen, stop = [], [], threading.Event()
-        query = "/search?k=50&q=" + urllib.request.quote(QUESTION)
-
-        def reader():
-            while not stop.is_set():
-                try:
-                    started = time.monotonic()
-                    body = call(query)
-                    seen.append((started, {h["doc_id"] for h in body["hits"]}))
-                    assert all(h["quote"] and h["citation"] for h in body["hits"])
-                except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                    errors.append(repr(exc))
-
-        threads = [threading.Thread(target=reader) for _ in range(3)]
-        for t in threads:
-            t.start()
-        editor = {"Authorization": f"Bearer {keys['editor']}"}
-        deleted = []
-        for i in range(3):
-            boundary = uuid.uuid4().hex
-            text = (SECRET + f"并发测试第{i}份。").encode()
-            body = (
-                (
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="collection"\r\n\r\n并发\r\n'
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="c{i}.txt"\r\n'
-                    f"Content-Type: text/plain\r\n\r\n"
-                ).encode()
-                + text
-                + f"\r\n--{boundary}--\r\n".encode()
-            )
-            headers = {**editor, "Content-Type": f"multipart/form-data; boundary={boundary}"}
-            doc_id = call("/documents", data=body, headers=headers)["added"][0]
-            call(f"/documents/{doc_id}", headers=editor, method="DELETE")
-            deleted.append(doc_id)
-        after = time.monotonic()  # the last delete has returned
-        time.sleep(1.0)
-        stop.set()
-        for t in threads:
-            t.join()
-        assert not errors, errors[:3]
-        later = [ids for started, ids in seen if started > after]
-        assert later  # queries went on after the last delete
-        assert not any(set(deleted) & ids for ids in later)  # a query started after a delete never sees it
-        final = call(query)
-        assert not set(deleted) & {h["doc_id"] for h in final["hits"]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    editor = {"Authorization": f"Bearer {keys['editor']}"}
+    deleted = []
+    for i in range(3):
+        boundary = uuid.uuid4().hex
+        text = (SECRET + f"并发测试第{i}份。").encode()
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="collection"\r\n\r\n并发\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="c{i}.txt"\r\n'
+                f"Content-Type: text/plain\r\n\r\n"
+            ).encode()
+            + text
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {**editor, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        doc_id = call("/documents", data=body, headers=headers)["added"][0]
+        call(f"/documents/{doc_id}", headers=editor, method="DELETE")
+        deleted.append(doc_id)
+    after = time.monotonic()  # the last delete has returned
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    later = [ids for started, ids in seen if started > after]
+    assert later  # queries went on after the last delete
+    assert not any(set(deleted) & ids for ids in later)  # a query started after a delete never sees it
+    final = call(query)
+    assert not set(deleted) & {h["doc_id"] for h in final["hits"]}
 
 
 HIDDEN, GHOST = "内部资料", "不存在的库"

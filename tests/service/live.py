@@ -1,0 +1,43 @@
+"""`dangjian serve` for real, on a free loopback port (tests that need a socket, not TestClient)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DANGJIAN = str(Path(sys.executable).parent / "dangjian")
+
+
+@contextmanager
+def live_server(index_dir: Path, timeout: float = 120) -> Iterator[str]:
+    """Start `dangjian serve --index index_dir`, wait for /api/v1/health, yield its base URL
+    (``http://127.0.0.1:PORT``), stop it afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(base + "/api/v1/health", timeout=10).read()
+                break
+            except OSError:
+                assert proc.poll() is None, "dangjian serve exited"
+                assert time.monotonic() < deadline, f"dangjian serve did not start in {timeout:.0f} s"
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
