@@ -136,7 +136,8 @@ class Tokenizer:
         if self._tagger is None:
             import jieba.posseg
 
-            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+            with self._lock:  # service threads may ask at once
+                self._tagger = self._tagger or jieba.posseg.POSTokenizer(self._jieba)
         return [(pair.word, pair.flag) for pair in self._tagger.cut(text)]
 
     def cut(self, text: str) -> list[str]:
