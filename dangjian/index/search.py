@@ -8,7 +8,6 @@ passage.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from ..ingest.patterns import cn_to_int
 from ..schema import Hit, Passage
 from ..text import Tokenizer, data_lines, domain_words, normalize, searchable_text
 from .dense import DenseIndex
-from .embedders import Embedder
+from .embedders import Embedder, QueryBatcher
 from .facts import SUPPORT_RATIO, Fact, asked_fact, is_person_name, support
 from .lexical import LexicalIndex
 from .store import IndexVersion
@@ -104,6 +103,12 @@ AGREEMENT_DEPTH = 5
 # scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).
 DECISIVE_MATCH = 0.3
 DECISIVE_RATIO = 1.5
+# A question asking for a list (“有哪些”, “哪几项”) gets BM25's best passage within the first
+# LIST_SLOT when it matches at least LIST_MATCH of the question's term weight: dense search
+# reads a long passage listing many things as being about none of them.
+LIST_SLOT = 3
+LIST_MATCH = 0.2
+_LIST_RE = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两]+[个项条种类]|有什么")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 _NUMBERED_RE = re.compile(r"^([一二三四五六七八九十两]+)(?:个|联|项|条|种|大|化|心|共|好|步|必须|要|不)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
@@ -306,12 +311,14 @@ class Searcher:
         doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._doc_ids = doc_ids
         self._passage_doc = np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32)
+        counts = np.bincount(self._passage_doc, minlength=len(doc_ids)).tolist()
+        self.passage_counts: dict[str, int] = dict(zip(doc_ids, counts))  # passages per document
         self._titles = {title_name(d.get("title", "")) for d in self.docs.values()} - {""}
         self._alias_docs: dict[str, list[int]] = {}
         for i, doc_id in enumerate(doc_ids):
             for alias in doc_aliases(self.docs[doc_id].get("title", "")):
                 self._alias_docs.setdefault(alias, []).append(i)
-        self._lock = threading.Lock()  # the embedding engine is not re-entrant
+        self._queries = QueryBatcher(embedder)  # concurrent questions share one engine call
         calibration = manifest.get("abstain") or calibrate_abstention(
             self.dense, self.lexical, self.tokenizer, embedder
         )
@@ -411,8 +418,7 @@ class Searcher:
             extra = [t for term in expansion_terms(query) for t in self.tokenizer.tokenize(term)]
             tokens += [t for t in dict.fromkeys(extra) if t not in tokens]
         lex_ids, lex_scores = self.lexical.search(tokens, s.candidates, allowed)
-        with self._lock:
-            qv = self.embedder.embed_query(query)
+        qv = self._queries.embed_query(query)
         dense_ids, dense_scores = self.dense.search(qv, s.candidates, allowed)
 
         fused: dict[int, float] = {}
@@ -434,6 +440,11 @@ class Searcher:
                 top = int(lex_ids[0])
                 ranked = [top] + [row for row in ranked if row != top]
 
+        if s.lexical_decisive and _LIST_RE.search(query) and len(lex_ids) and match >= LIST_MATCH:
+            top = int(lex_ids[0])
+            if top not in ranked[:LIST_SLOT]:
+                ranked.remove(top)
+                ranked.insert(LIST_SLOT - 1, top)
         abstained = not ranked or (
             conf < self.threshold
             and match < self.lexical_guard
