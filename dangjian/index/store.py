@@ -119,6 +119,20 @@ class IndexVersion:
             sections = [Section(**s) for s in row.pop("sections", [])]
             yield Document.from_dict(row), sections
 
+    def document(self, info: dict[str, Any]) -> tuple[Document, list[Section]]:
+        """One document, read from its place in ``documents.jsonl`` (``info`` from ``doc_index.jsonl``)."""
+        if "offset" not in info:  # an index written before records had their place
+            return next((d, s) for d, s in self.iter_documents() if d.doc_id == info["doc_id"])
+        path = self.path / "documents.jsonl"
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(info["offset"])
+                row = json.loads(fh.read(info["length"]))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建") from None
+        sections = [Section(**s) for s in row.pop("sections", [])]
+        return Document.from_dict(row), sections
+
     def iter_document_info(self) -> Iterator[dict[str, Any]]:
         """Small per-document records (no text): what filters and citations need."""
         yield from _read_jsonl(self.path / "doc_index.jsonl")
@@ -228,13 +242,13 @@ class IndexStore:
         tmp.mkdir()
         try:
             info: list[dict[str, Any]] = []
-
-            def rows() -> Iterator[dict[str, Any]]:
+            with open(tmp / "documents.jsonl", "wb") as fh:  # each record's place, for reading one
                 for doc, secs in documents:
-                    info.append(document_info(doc))
-                    yield {**doc.to_dict(), "sections": [s.to_dict() for s in secs]}
-
-            n_docs = _write_jsonl(tmp / "documents.jsonl", rows())
+                    row = {**doc.to_dict(), "sections": [s.to_dict() for s in secs]}
+                    line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+                    info.append({**document_info(doc), "offset": fh.tell(), "length": len(line)})
+                    fh.write(line)
+            n_docs = len(info)
             _write_jsonl(tmp / "doc_index.jsonl", info)
             n_passages = _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
             (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")

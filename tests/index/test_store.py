@@ -61,6 +61,19 @@ def test_reader_keeps_the_version_it_opened(tmp_path):
     assert sum(1 for _ in kb.open().iter_documents()) == 3
 
 
+def test_one_document_is_read_from_its_place_without_reading_the_others(tmp_path):
+    kb = fake_kb(tmp_path / "idx")
+    kb.ingest([CORPUS])
+    version = kb.open()
+    everything = {doc.doc_id: (doc, sections) for doc, sections in version.iter_documents()}
+    infos = list(version.iter_document_info())
+    assert len(infos) == len(everything) >= 3
+    for info in reversed(infos):
+        doc, sections = version.document(info)
+        assert doc.doc_id == info["doc_id"]
+        assert (doc.text, sections) == (everything[doc.doc_id][0].text, everything[doc.doc_id][1])
+
+
 def test_old_versions_are_collected(tmp_path):
     kb = fake_kb(tmp_path / "idx")
     for n in range(5):

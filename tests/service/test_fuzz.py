@@ -16,15 +16,15 @@ from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
-from ..conftest import CORPUS
+from ..conftest import copy_index
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("fuzz") / "idx"
+def served(tmp_path_factory, corpus_index):
+    home = copy_index(corpus_index, tmp_path_factory.mktemp("fuzz"))
     key = KeyStore(home).create("editor")
-    app = create_app(Settings(max_upload_mb=1), kb=KnowledgeBase(home), corpus=CORPUS)
-    with TestClient(app):  # runs the lifespan: the index is built and loaded
+    app = create_app(Settings(max_upload_mb=1), kb=KnowledgeBase(home))
+    with TestClient(app):  # runs the lifespan: the index is loaded
         yield app, key
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from dangjian.kb import KnowledgeBase
 from dangjian.service.keys import KeyStore
 
-from ..conftest import CORPUS
+from ..conftest import copy_index
 from .live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,9 +17,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("page") / "idx"
-    KnowledgeBase(home).ingest([CORPUS])
+def server(tmp_path_factory, corpus_index):
+    home = copy_index(corpus_index, tmp_path_factory.mktemp("page"))
     key = KeyStore(home).create("editor")
     with live_server(home) as base:
         yield base + "/", key

@@ -16,7 +16,7 @@ from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
-from ..conftest import CORPUS
+from ..conftest import copy_index
 from .live import live_server
 
 SECRET = "内部资料：居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。"
@@ -24,8 +24,8 @@ QUESTION = "居民议事厅什么时间开放，由谁主持？"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return tmp_path_factory.mktemp("writes") / "idx"
+def home(tmp_path_factory, corpus_index):
+    return copy_index(corpus_index, tmp_path_factory.mktemp("writes"))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def keys(home):
 
 @pytest.fixture(scope="module")
 def client(home, keys):
-    app = create_app(Settings(max_upload_mb=0.01), kb=KnowledgeBase(home), corpus=CORPUS)
+    app = create_app(Settings(max_upload_mb=0.01), kb=KnowledgeBase(home))
     with TestClient(app) as c:
         yield c
 
