@@ -182,7 +182,12 @@ def reindex(index_dir: Path | None, as_json: bool) -> None:
 @_handle_errors
 def documents(index_dir: Path | None, collection: str | None, as_json: bool) -> None:
     """列出索引中的文档（编号、标题、类型、年份、来源）。"""
-    rows = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] == collection]
+    internal = ("methods", "offset", "length")  # what the index keeps for itself
+    rows = [
+        {k: v for k, v in d.items() if k not in internal}
+        for d in _kb(index_dir).open().iter_document_info()
+        if not collection or d["collection"] == collection
+    ]
     if as_json:
         _dump(rows)
         return
@@ -192,6 +197,41 @@ def documents(index_dir: Path | None, collection: str | None, as_json: bool) -> 
             f"{d['doc_id']}  《{d['title']}》 [{d['collection']}]{('（' + extra + '）') if extra else ''}  {d['source']}"
         )
     click.echo(f"共 {len(rows)} 篇")
+
+
+@main.command(context_settings=CONTEXT)
+@INDEX_OPTION
+@click.argument("name", required=False)
+@click.option("--collection", multiple=True, help="只看这些知识库（集合）中的文档，可重复")
+@JSON_OPTION
+@_handle_errors
+def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...], as_json: bool) -> None:
+    """列出文档中的工作法、机制和品牌（工作法卡片）；给出名称（或简称）则只看这一张。"""
+    from .errors import DangjianError
+    from .methods import build_cards, find_card
+
+    records = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] in collection]
+    cards = build_cards(records)
+    if name:
+        card = find_card(cards, name)
+        if card is None:
+            raise DangjianError(f"知识库中没有名为“{name}”的工作法（可用 dangjian methods 查看全部）", code="method_not_found")
+        cards = [card]
+    if as_json:
+        _dump([c.to_dict() for c in cards])
+        return
+    for card in cards:
+        alias = f"（又称 {'、'.join(card.aliases)}）" if card.aliases else ""
+        click.echo(f"【{card.name}】{alias} {card.kind}，{len(card.documents)} 篇文档提到 {len(card.mentions)} 次")
+        if card.components:
+            click.echo(f"  组成：{'、'.join(c.text for c in card.components)}")
+        if card.count_note:
+            click.echo(f"  {card.count_note}")
+        if name:
+            click.echo(f"  出处：{card.definition.citation()}")
+            click.echo(f"  原文：{card.definition.quote}")
+    if not name:
+        click.echo(f"共 {len(cards)} 个")
 
 
 def _filters(collection, doc, doc_type, year):
@@ -291,11 +331,19 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
 @_handle_errors
 def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
     """回答问题：摘取最相关的原文句子，每句标注出处编号。"""
+    from .methods import build_cards, named_in
+
     settings = _settings()
-    answer = _kb(index_dir).ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year))
+    kb = _kb(index_dir)
+    answer = kb.ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year))
+    docs = kb.searcher().docs.values()
+    card = named_in(build_cards(d for d in docs if not collection or d["collection"] in collection), question)
     if as_json:
-        _dump(answer.to_dict())
+        _dump({**answer.to_dict(), "method": card.to_dict() if card else None})
         return
+    if card:  # the method the question names comes first
+        parts = "：" + "、".join(c.text for c in card.components) if card.components else ""
+        click.echo(f"【{card.name}】{card.kind}{parts}（{card.definition.citation()}）\n")
     click.echo(answer.answer)
     if answer.citations:
         click.echo("\n出处：")

@@ -29,6 +29,7 @@ from .index.search import (
 from .index.store import IndexStore, IndexVersion
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents, split_sections
 from .ingest.common import DEFAULT_MAX_FILE_MB
+from .ingest.methods import find_methods
 from .ingest.names import find_names, merge_names
 from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
 from .schema import Answer, Document, Passage, Section
@@ -49,6 +50,11 @@ def embedding_text(passage: Passage, context: str) -> str:
     if context == "title_path":
         head = [passage.title, *head]
     return " ".join(head) + "\n" + text
+
+
+def describe_methods(doc: Document, sections: list[Section]) -> None:
+    """Keep the working methods ``doc`` names (for method cards) in its metadata."""
+    doc.metadata["methods"] = [m.to_dict() for m in find_methods(doc, sections)]
 
 
 def release_memory() -> None:
@@ -230,6 +236,7 @@ class KnowledgeBase:
                                 removed.add(by_source.pop(doc.source))
                         continue
                     sections = split_sections(doc)
+                    describe_methods(doc, sections)
                     passages = chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars)
                     if not passages:
                         error = InputFileError(doc.source, "只有标题，没有正文", code="empty_file")
@@ -288,6 +295,7 @@ class KnowledgeBase:
             docs, passages = [], []
             for doc, _ in self.store.open().iter_documents():
                 sections = split_sections(doc)
+                describe_methods(doc, sections)
                 docs.append((doc, sections))
                 passages.extend(chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars))
                 report.sections += len(sections)

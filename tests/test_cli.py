@@ -127,6 +127,21 @@ def test_search_prints_cited_passages(cli_index):
     assert "[1] 《" in unstated.stdout and "物业费" in unstated.stdout
 
 
+def test_methods_lists_cards_and_shows_one_by_alias(cli_index):
+    out = run("methods", "--index", str(cli_index))
+    assert out.returncode == 0, out.stderr
+    assert "【物业管理十联工作法】（又称 十联工作法、十联） 工作法" in out.stdout
+    assert "名称为7项，文中只列出4项" in out.stdout
+    one = run("methods", "十联", "--index", str(cli_index))
+    assert "组成：组织联建、资源联享" in one.stdout and "原文：" in one.stdout and "出处：《" in one.stdout
+    cards = json.loads(run("methods", "--json", "--index", str(cli_index)).stdout)
+    assert {"五融四零工作法", "五共理念", "书记沙龙"} <= {c["name"] for c in cards}
+    asked = run("ask", "十联工作法具体怎么做？", "--index", str(cli_index))
+    assert asked.stdout.startswith("【物业管理十联工作法】工作法：组织联建、资源联享")
+    missing = run("methods", "不存在的工作法", "--index", str(cli_index))
+    assert missing.returncode != 0 and "没有名为“不存在的工作法”的工作法" in missing.stderr
+
+
 def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):
     questions = ["十联工作法包括什么", "红烧肉怎么做", "", "新来的社工要参加哪些培训？"]
     path = tmp_path / "q.txt"

@@ -99,6 +99,7 @@ def document_info(doc: Document) -> dict[str, Any]:
         "year": year,
         "content_hash": doc.content_hash,
         "names": meta.get("names", []),
+        "methods": meta.get("methods", []),
         "chars": len(doc.text),
     }
 

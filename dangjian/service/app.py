@@ -27,6 +27,7 @@ from ..index.search import Filters, Searcher, SearchResult, highlight_spans
 from ..ingest import SUPPORTED_SUFFIXES
 from ..ingest.pipeline import IngestReport
 from ..kb import KnowledgeBase
+from ..methods import MethodCard, build_cards, find_card, named_in
 from ..schema import Hit
 from . import schemas
 from .keys import ANONYMOUS, KeyStore, Principal
@@ -76,6 +77,7 @@ def create_app(
         app.state.kb = knowledge
         app.state.keys = KeyStore(knowledge.index_dir)
         app.state.settings = settings
+        app.state.cards = {}
         log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
         yield
 
@@ -200,6 +202,7 @@ def _router(settings: Settings) -> APIRouter:
             passages=passages,
             abstained=answer.abstained,
             missing=answer.missing,
+            method=_card_out(named_in(_cards(request, who), body.question)),
             took_ms=answer.took_ms,
         )
 
@@ -219,8 +222,20 @@ def _router(settings: Settings) -> APIRouter:
             abstained=result.abstained,
             missing=result.missing,
             related=[_passage(h) for h in result.related],
+            method=_card_out(named_in(_cards(request, who), q)),
             took_ms=result.took_ms,
         )
+
+    @router.get("/methods", response_model=list[schemas.MethodCard], summary="工作法卡片列表")
+    def methods(request: Request, who: Who) -> list[schemas.MethodCard]:
+        return [_card_out(card) for card in _cards(request, who)]
+
+    @router.get("/methods/{name}", response_model=schemas.MethodCard, summary="一张工作法卡片（名称或简称）")
+    def method(name: str, request: Request, who: Who) -> schemas.MethodCard:
+        card = find_card(_cards(request, who), name)
+        if card is None:
+            raise DangjianError(f"知识库中没有名为“{name}”的工作法", code="method_not_found")
+        return _card_out(card)
 
     @router.get("/health", response_model=schemas.Health, summary="服务状态")
     def health(request: Request, who: Who) -> schemas.Health:
@@ -380,6 +395,23 @@ def _router(settings: Settings) -> APIRouter:
     return router
 
 
+def _cards(request: Request, who: Principal) -> list[MethodCard]:
+    """The method cards of the documents ``who`` may see, built once per index version and key scope."""
+    searcher = _kb(request).searcher()
+    scope = (searcher.version.name, tuple(who.collections) if who.collections is not None else None)
+    cache: dict = request.app.state.cards
+    cards = cache.get(scope)
+    if cards is None:
+        if len(cache) > 64:
+            cache.clear()
+        cards = cache[scope] = build_cards(info for info in searcher.docs.values() if who.sees(info["collection"]))
+    return cards
+
+
+def _card_out(card: MethodCard | None) -> schemas.MethodCard | None:
+    return schemas.MethodCard.model_validate(card.to_dict()) if card else None
+
+
 def _kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 
@@ -512,6 +544,7 @@ def _summary(info: dict[str, Any]) -> schemas.DocumentSummary:
 
 _STATUS = {
     "document_not_found": 404,
+    "method_not_found": 404,
     "unauthorized": 401,
     "forbidden": 403,
     "too_large": 413,

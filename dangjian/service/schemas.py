@@ -76,6 +76,46 @@ class Citation(BaseModel):
     citation: str
 
 
+class MethodSource(BaseModel):
+    """Where a card's field comes from: a sentence of a document, verbatim."""
+
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str = Field(description="原句，逐字等于 document.text[start:end]")
+    start: int
+    end: int
+    citation: str
+
+
+class MethodComponent(BaseModel):
+    text: str = Field(description="组成部分，如“组织联建”，逐字等于 document.text[start:end]")
+    doc_id: str
+    start: int
+    end: int
+
+
+class MethodDocument(BaseModel):
+    doc_id: str
+    title: str
+    year: int | None
+    collection: str
+
+
+class MethodCard(BaseModel):
+    """A named working method, mechanism or brand (工作法、机制、品牌…) with its sources."""
+
+    name: str
+    aliases: list[str] = Field(description="文中的简称，如“十联工作法”“十联”")
+    kind: str = Field(description="工作法、机制、理念、模式、工程、平台、活动、专区、提法或品牌")
+    count: int | None = Field(description="名称中的数目，如十联 → 10")
+    components: list[MethodComponent] = Field(description="文中逐项列出的组成部分，按原文顺序")
+    count_note: str = Field(description="组成部分是否与名称中的数目相符")
+    definition: MethodSource = Field(description="列出组成部分的句子，否则为首次提到的句子")
+    mentions: list[MethodSource]
+    documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str = Field(description="摘录式答案：原文句子，每句带 [n] 出处标记；拒答时是说明")
@@ -83,6 +123,7 @@ class AskResponse(BaseModel):
     passages: list[Passage] = Field(description="参考段落；因没有写明所问事实而拒答时，是相关段落")
     abstained: bool
     missing: str | None = Field(None, description="拒答原因之一：相关段落没有写明的内容，如“具体数字”")
+    method: MethodCard | None = Field(None, description="问题提到的工作法的卡片（先于段落显示）")
     took_ms: float
 
 
@@ -92,6 +133,7 @@ class SearchResponse(BaseModel):
     abstained: bool
     missing: str | None = None
     related: list[Passage] = Field(default_factory=list, description="因没有写明所问事实而拒答时的相关段落")
+    method: MethodCard | None = Field(None, description="问题提到的工作法的卡片（先于段落显示）")
     took_ms: float
 
 

@@ -66,6 +66,26 @@ def test_ask_answers_with_verbatim_cited_sentences(client):
             assert 0 <= s < e <= len(p["quote"])
 
 
+def test_method_cards_with_verbatim_sources_and_a_question_naming_one(client):
+    cards = client.get("/api/v1/methods").json()
+    names = [c["name"] for c in cards]
+    assert {"物业管理十联工作法", "五融四零工作法", "一社一品", "书记沙龙", "初心驿站", "五共理念"} <= set(names)
+    ten = client.get("/api/v1/methods/十联").json()
+    assert ten["name"] == "物业管理十联工作法" and ten["count"] == 10 and len(ten["documents"]) == 3
+    text = client.get(f"/api/v1/documents/{ten['components'][0]['doc_id']}").json()["text"]
+    assert [text[c["start"] : c["end"]] for c in ten["components"]] == [c["text"] for c in ten["components"]]
+    assert [c["text"] for c in ten["components"]][-1] == "发展联促"
+    for source in [ten["definition"], *ten["mentions"]]:
+        doc = client.get(f"/api/v1/documents/{source['doc_id']}").json()["text"]
+        assert doc[source["start"] : source["end"]] == source["quote"]
+    missing = error_of(client.get("/api/v1/methods/不存在的工作法"), 404)
+    assert "没有名为" in missing["message"]
+    asked = client.post("/api/v1/ask", json={"question": "十联工作法具体怎么做？"}).json()
+    assert asked["method"]["name"] == "物业管理十联工作法"
+    searched = client.get("/api/v1/search", params={"q": "社区党组织怎样联系物业？"}).json()
+    assert searched["method"] is None
+
+
 def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(client):
     body = client.post("/api/v1/ask", json={"question": "物业费每平方米多少钱？"}).json()
     assert body["abstained"] and body["missing"] == "具体数字" and not body["citations"]

@@ -61,6 +61,25 @@ def test_ask_shows_the_answer_cited_passages_and_the_quote_in_its_document(serve
     context.close()
 
 
+def test_method_cards_are_listed_and_a_question_naming_one_shows_its_card_first(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url + "#/methods")
+    ten = page.locator(".method").filter(has=page.locator("h3", has_text="物业管理十联工作法"))
+    expect(ten).to_be_visible()
+    assert ten.locator(".components li").all_inner_texts()[:2] == ["组织联建", "资源联享"]
+    expect(ten).to_contain_text("相符")
+    page.goto(url + "#/")
+    page.fill("#question", "十联工作法具体怎么做？")
+    page.press("#question", "Enter")
+    card = page.locator("#method-card")
+    expect(card).to_contain_text("物业管理十联工作法")
+    assert card.evaluate("n => n.compareDocumentPosition(document.querySelector('.passage')) & 4")  # card first
+    card.locator("a.open").click()
+    expect(page.locator("#doc-text mark#hit")).to_contain_text("十联")
+    page.close()
+
+
 def test_nothing_relevant_and_unstated_facts_get_a_clear_message(server, browser):
     url, _ = server
     page = browser.new_page()

@@ -239,7 +239,8 @@ HIDDEN, GHOST = "内部资料", "不存在的库"
 def test_a_limited_key_learns_neither_content_nor_existence_of_other_collections(client, keys, home):
     """For each route, asking about a hidden collection or document answers exactly as asking
     about one that does not exist; listings never mention it."""
-    hidden_doc = upload(client, keys["editor"], name="权限.txt", data=(SECRET + "权限测试。").encode()).json()
+    hidden_text = SECRET + "权限测试：推行“议事厅夜话”工作机制。"
+    hidden_doc = upload(client, keys["editor"], name="权限.txt", data=hidden_text.encode()).json()
     hidden_doc = (hidden_doc["added"] or [d["doc_id"] for d in hidden_doc["duplicates"]])[0]
     ghost_doc = "0" * len(hidden_doc)
     store = KeyStore(home)
@@ -268,13 +269,20 @@ def test_a_limited_key_learns_neither_content_nor_existence_of_other_collections
         files={"files": ("x.txt", "党建".encode(), "text/plain")},
         data=lambda n, d: {"collection": n},
     )
+    hidden_card, ghost_card = (
+        client.get(f"/api/v1/methods/{n}", headers=limited["reader"]) for n in ("议事厅夜话", "不存在的夜话")
+    )
+    assert hidden_card.status_code == ghost_card.status_code == 404
+    assert hidden_card.json()["error"]["code"] == ghost_card.json()["error"]["code"]
+    assert client.get("/api/v1/methods/议事厅夜话", headers=auth(keys["reader"])).status_code == 200
     for path in (
         "/api/v1/health",
         "/api/v1/collections",
+        "/api/v1/methods",
         "/api/v1/documents?limit=500",
         f"/api/v1/search?q={QUESTION}&k=50",
     ):
         text = client.get(path, headers=limited["reader"]).text
-        assert HIDDEN not in text and hidden_doc not in text, path
+        assert HIDDEN not in text and hidden_doc not in text and "议事厅夜话" not in text, path
     asked = client.post("/api/v1/ask", json={"question": QUESTION, "k": 50}, headers=limited["reader"]).text
     assert HIDDEN not in asked and hidden_doc not in asked

@@ -1,0 +1,151 @@
+"""Method cards: what the whole knowledge base says about each named working method.
+
+Each document's methods are found at ingest (``dangjian.ingest.methods``) and kept in its index
+record; a card merges them across documents — the same name, or a name that is another's alias
+(a report that only says “十联工作法” joins the card of “物业管理十联工作法”). Every field carries
+its source: the defining sentence, each component and each mention cite a document, its section
+path and character offsets into the original text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ingest.methods import aliases
+from .text import normalize
+
+
+@dataclass
+class Source:
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str
+    start: int
+    end: int
+
+    def citation(self) -> str:
+        path = " > ".join(self.section_path)
+        return f"《{self.title}》{path}" if path else f"《{self.title}》"
+
+
+@dataclass
+class CardComponent:
+    text: str
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class MethodCard:
+    name: str
+    aliases: list[str]
+    kind: str
+    count: int | None  # what the name promises (十联 → 10)
+    components: list[CardComponent]
+    count_note: str  # whether the text lists as many components as the name promises
+    definition: Source  # the sentence that lists the components, else the first mention
+    mentions: list[Source] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)  # doc_id, title, year, collection
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "aliases": self.aliases,
+            "kind": self.kind,
+            "count": self.count,
+            "components": [vars(c) for c in self.components],
+            "count_note": self.count_note,
+            "definition": {**vars(self.definition), "citation": self.definition.citation()},
+            "mentions": [{**vars(m), "citation": m.citation()} for m in self.mentions],
+            "documents": self.documents,
+        }
+
+
+def _count_note(count: int | None, found: int) -> str:
+    if not count:
+        return ""
+    if found == count:
+        return f"名称为{count}项，文中列出{found}项，相符"
+    if found == 0:
+        return f"名称为{count}项，文中没有逐项列出"
+    return f"名称为{count}项，文中只列出{found}项"
+
+
+def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
+    """Cards from document index records (``doc_index.jsonl`` rows with their ``methods``), in
+    order of first appearance."""
+    groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    canonical: dict[str, str] = {}  # any form (normalised) -> the card's key
+    for record in records:
+        for method in record.get("methods", []):
+            forms = [method["name"], *aliases(method["name"])]
+            key = next((canonical[normalize(f)] for f in forms if normalize(f) in canonical), None)
+            if key is None:
+                key = method["name"]
+                groups[key] = []
+            for form in forms:
+                canonical.setdefault(normalize(form), key)
+            groups[key].append((record, method))
+    cards = []
+    for found in groups.values():
+        names = [m["name"] for _, m in found]
+        name = max(names, key=lambda n: (len(n), -names.index(n)))  # the fullest form
+        listed = [(r, m) for r, m in found if m["components"]]
+        count = next((m["count"] for _, m in found if m["count"]), None)
+        best = max(listed, key=lambda rm: (len(rm[1]["components"]) == count, len(rm[1]["components"])), default=None)
+        record, method = best or found[0]
+        mention = method["mentions"][method["defined_at"]]
+        cards.append(
+            MethodCard(
+                name=name,
+                aliases=sorted({a for n in names for a in [n, *aliases(n)]} - {name}, key=len, reverse=True),
+                kind=method["kind"],
+                count=count,
+                components=[CardComponent(c["text"], record["doc_id"], c["start"], c["end"]) for c in method["components"]],
+                count_note=_count_note(count, len(method["components"])),
+                definition=_source(record, mention),
+                mentions=[_source(r, m) for r, meth in found for m in meth["mentions"]],
+                documents=list(
+                    {
+                        r["doc_id"]: {k: r.get(k) for k in ("doc_id", "title", "year", "collection")} for r, _ in found
+                    }.values()
+                ),
+            )
+        )
+    return cards
+
+
+def _source(record: dict[str, Any], mention: dict[str, Any]) -> Source:
+    return Source(
+        doc_id=record["doc_id"],
+        title=record["title"],
+        section_path=mention["section_path"],
+        quote=mention["quote"],
+        start=mention["sentence_start"],
+        end=mention["sentence_end"],
+    )
+
+
+def find_card(cards: list[MethodCard], name: str) -> MethodCard | None:
+    """The card called ``name`` or one of its aliases (quotes and spacing ignored)."""
+    wanted = normalize(name.strip().strip("“”\"'"))
+    for card in cards:
+        if wanted in (normalize(n) for n in [card.name, *card.aliases]):
+            return card
+    return None
+
+
+def named_in(cards: list[MethodCard], question: str) -> MethodCard | None:
+    """The card whose name or alias the question uses (the longest such name wins)."""
+    q = normalize(question)
+    best, length = None, 0
+    for card in cards:
+        for form in [card.name, *card.aliases]:
+            f = normalize(form)
+            if len(f) >= 2 and f in q and len(f) > length:
+                best, length = card, len(f)
+    return best

@@ -1,0 +1,112 @@
+"""Method cards: named working methods found in the seed report against a hand-labelled list."""
+
+from __future__ import annotations
+
+import pytest
+
+from dangjian.ingest import iter_documents, split_sections
+from dangjian.ingest.methods import find_methods
+from dangjian.methods import build_cards, find_card, named_in
+
+from .conftest import CORPUS, SEED
+
+# Hand-labelled (2026-11-27): every name in the seed report that a worker could apply or copy —
+# methods, mechanisms, numbered formulas and the brands of activities, places and platforms.
+# Not methods: slogans and goals (新品牌, 新篇章, 小切口, 大变化, 先动手不空手, 干部带头干…),
+# ordinary quoted words (两委, 三方, 攻坚战, 必修课, 能干人, 晋级, 有形/有肉/有魂/有效, 要我做),
+# a principle (以路为界、体量适中), a database (人才资源库), unnamed lists (党建引领好、参与治理好…).
+LABELLED = {
+    "一社一品",
+    "书记沙龙",
+    "红色名片",
+    "五融四零工作法",
+    "初心驿站",
+    "全科社工",
+    "六百工作法",
+    "五共理念",
+    "湾组夜话",
+    "幸福石墩会",
+    "两手抓",
+    "理论热点面对面",
+    "时间银行",
+    "爱心超市",
+    "物业管理十联工作法",
+    "双向进入、交叉任职",
+    "七个一",
+    "暖‘新’",
+    "党建引领＋N",
+    "党建＋典型在现场",
+    "方向引领机制",
+    "服务凝聚机制",
+    "以奖代补",
+    "发展认同机制",
+}
+NOT_METHODS = {"新品牌", "新篇章", "小切口", "大变化", "两委", "三方", "攻坚战", "必修课", "人才资源库", "先动手不空手"}
+TEN_LINKS = ["组织联建", "资源联享", "服务联动", "矛盾联处", "安全联防", "疫情联控", "活动联办", "文化联育", "环境联优", "发展联促"]
+
+
+@pytest.fixture(scope="module")
+def seed_methods():
+    (doc,) = iter_documents(SEED)
+    return doc, {m.name: m for m in find_methods(doc, split_sections(doc))}
+
+
+def test_seed_methods_against_the_labelled_list(seed_methods):
+    _, found = seed_methods
+    hits = LABELLED & set(found)
+    precision, recall = len(hits) / len(found), len(hits) / len(LABELLED)
+    assert precision >= 0.9 and recall >= 0.9, (sorted(set(found) - LABELLED), sorted(LABELLED - set(found)))
+    for name in ("五融四零工作法", "物业管理十联工作法", "六百工作法", "一社一品", "书记沙龙", "初心驿站", "五共理念"):
+        assert name in found
+    assert not NOT_METHODS & set(found)
+
+
+def test_ten_links_has_its_ten_components_in_order_with_offsets(seed_methods):
+    doc, found = seed_methods
+    ten = found["物业管理十联工作法"]
+    assert ten.kind == "工作法" and ten.count == 10
+    assert [c.text for c in ten.components] == TEN_LINKS
+    assert all(doc.text[c.start : c.end] == c.text for c in ten.components)
+    assert [c.start for c in ten.components] == sorted(c.start for c in ten.components)
+
+
+def test_a_name_promising_more_than_the_text_lists_is_reported(seed_methods):
+    doc, found = seed_methods
+    seven = found["七个一"]
+    assert seven.count == 7 and [c.text for c in seven.components][0] == "选派一个党建指导员"
+    assert len(seven.components) == 4
+    two = found["两手抓"]
+    assert [c.text for c in two.components] == ["一手抓完善功能提升品质", "一手抓党建引领基层社会治理"]
+    cards = {c.name: c for c in build_cards([record(doc, found.values())])}
+    assert cards["七个一"].count_note == "名称为7项，文中只列出4项"
+    assert cards["物业管理十联工作法"].count_note == "名称为10项，文中列出10项，相符"
+
+
+def record(doc, methods) -> dict:
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "year": 2023,
+        "collection": "default",
+        "methods": [m.to_dict() for m in methods],
+    }
+
+
+def test_cards_merge_a_method_across_documents_by_name_or_alias():
+    records = []
+    texts = {}
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix in (".txt", ".docx", ".pdf"):
+            for doc in iter_documents(path):
+                texts[doc.doc_id] = doc.text
+                records.append(record(doc, find_methods(doc, split_sections(doc))))
+    cards = build_cards(records)
+    ten = find_card(cards, "十联工作法")
+    assert ten is not None and ten.name == "物业管理十联工作法" and {"十联工作法", "十联"} <= set(ten.aliases)
+    assert len(ten.documents) == 3  # the report, the experience material and the training plan
+    assert [c.text for c in ten.components] == TEN_LINKS
+    for source in [ten.definition, *ten.mentions]:
+        assert texts[source.doc_id][source.start : source.end] == source.quote
+    assert named_in(cards, "十联是哪十联？") is ten
+    assert named_in(cards, "五共理念指什么") is find_card(cards, "五共")
+    assert named_in(cards, "社区党组织怎样联系物业？") is None
