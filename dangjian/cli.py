@@ -215,7 +215,9 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
     if name:
         card = find_card(cards, name)
         if card is None:
-            raise DangjianError(f"知识库中没有名为“{name}”的工作法（可用 dangjian methods 查看全部）", code="method_not_found")
+            raise DangjianError(
+                f"知识库中没有名为“{name}”的工作法（可用 dangjian methods 查看全部）", code="method_not_found"
+            )
         cards = [card]
     if as_json:
         _dump([c.to_dict() for c in cards])
@@ -232,6 +234,33 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
             click.echo(f"  原文：{card.definition.quote}")
     if not name:
         click.echo(f"共 {len(cards)} 个")
+
+
+@main.command(context_settings=CONTEXT)
+@INDEX_OPTION
+@click.option("--topic", default="", help="主题：工作法名称或相关词语（默认全部工作法）")
+@click.option("--n", "count", default=10, show_default=True, type=int, help="题目数量（1–100）")
+@click.option("--seed", default=0, show_default=True, type=int, help="随机种子：相同的种子出相同的题")
+@click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
+@JSON_OPTION
+@_handle_errors
+def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], as_json: bool) -> None:
+    """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处。"""
+    from .methods import build_cards
+    from .quiz import make_quiz
+
+    records = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] in collection]
+    questions = make_quiz(build_cards(records), topic=topic, n=count, seed=seed)
+    if as_json:
+        _dump([q.to_dict() for q in questions])
+        return
+    for q in questions:
+        click.echo(f"{q.number}. {q.question}")
+        for letter, option in zip("ABCD", q.options if q.kind == "choose_method" else [], strict=False):
+            click.echo(f"   {letter}. {option}")
+    click.echo("\n答案：")
+    for q in questions:
+        click.echo(f"{q.number}. {q.answer}（依据：“{q.evidence}”，{q.source.citation()}）")
 
 
 def _filters(collection, doc, doc_type, year):

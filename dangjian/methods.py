@@ -105,7 +105,9 @@ def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
                 aliases=sorted({a for n in names for a in [n, *aliases(n)]} - {name}, key=len, reverse=True),
                 kind=method["kind"],
                 count=count,
-                components=[CardComponent(c["text"], record["doc_id"], c["start"], c["end"]) for c in method["components"]],
+                components=[
+                    CardComponent(c["text"], record["doc_id"], c["start"], c["end"]) for c in method["components"]
+                ],
                 count_note=_count_note(count, len(method["components"])),
                 definition=_source(record, mention),
                 mentions=[_source(r, m) for r, meth in found for m in meth["mentions"]],

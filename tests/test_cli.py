@@ -142,6 +142,18 @@ def test_methods_lists_cards_and_shows_one_by_alias(cli_index):
     assert missing.returncode != 0 and "没有名为“不存在的工作法”的工作法" in missing.stderr
 
 
+def test_quiz_prints_questions_then_answers_with_sources(cli_index):
+    out = run("quiz", "--topic", "十联", "--n", "6", "--seed", "3", "--index", str(cli_index))
+    assert out.returncode == 0, out.stderr
+    questions, answers = out.stdout.split("\n答案：\n")
+    assert questions.startswith("1. ") and "\n6. " in questions and "空格处是什么？" in questions
+    assert answers.count("依据：“") == 6 and "《" in answers
+    as_json = json.loads(run("quiz", "--n", "6", "--seed", "3", "--json", "--index", str(cli_index)).stdout)
+    assert len(as_json) == 6 and all(q["evidence"] in q["source"]["quote"] for q in as_json)
+    bad = run("quiz", "--n", "0", "--index", str(cli_index))
+    assert bad.returncode != 0 and "题目数量应在 1 到 100 之间" in bad.stderr
+
+
 def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):
     questions = ["十联工作法包括什么", "红烧肉怎么做", "", "新来的社工要参加哪些培训？"]
     path = tmp_path / "q.txt"

@@ -130,7 +130,9 @@ class IndexVersion:
                 fh.seek(info["offset"])
                 row = json.loads(fh.read(info["length"]))
         except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建") from None
+            raise IndexCorruptError(
+                f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建"
+            ) from None
         sections = [Section(**s) for s in row.pop("sections", [])]
         return Document.from_dict(row), sections
 

@@ -28,6 +28,7 @@ from ..ingest import SUPPORTED_SUFFIXES
 from ..ingest.pipeline import IngestReport
 from ..kb import KnowledgeBase
 from ..methods import MethodCard, build_cards, find_card, named_in
+from ..quiz import make_quiz
 from ..schema import Hit
 from . import schemas
 from .keys import ANONYMOUS, KeyStore, Principal
@@ -225,6 +226,21 @@ def _router(settings: Settings) -> APIRouter:
             method=_card_out(named_in(_cards(request, who), q)),
             took_ms=result.took_ms,
         )
+
+    @router.post("/quiz", response_model=list[schemas.QuizQuestion], summary="出题：填空、选择、判断，附答案和出处")
+    def quiz(body: schemas.QuizRequest, request: Request, who: Who) -> list[schemas.QuizQuestion]:
+        kb = _kb(request)
+        if body.collections:
+            _check_collections(kb, who, body.collections)
+            cards = build_cards(
+                info
+                for info in kb.searcher().docs.values()
+                if who.sees(info["collection"]) and info["collection"] in body.collections
+            )
+        else:
+            cards = _cards(request, who)
+        questions = make_quiz(cards, topic=body.topic, n=body.n, seed=body.seed)
+        return [schemas.QuizQuestion.model_validate(q.to_dict()) for q in questions]
 
     @router.get("/methods", response_model=list[schemas.MethodCard], summary="工作法卡片列表")
     def methods(request: Request, who: Who) -> list[schemas.MethodCard]:
@@ -545,6 +561,7 @@ def _summary(info: dict[str, Any]) -> schemas.DocumentSummary:
 _STATUS = {
     "document_not_found": 404,
     "method_not_found": 404,
+    "no_quiz": 404,
     "unauthorized": 401,
     "forbidden": 403,
     "too_large": 413,

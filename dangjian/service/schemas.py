@@ -116,6 +116,24 @@ class MethodCard(BaseModel):
     documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
 
 
+class QuizRequest(Strict):
+    topic: str = Field("", max_length=MAX_QUERY_CHARS, description="主题：工作法名称或相关词语（默认全部）")
+    n: int = Field(10, ge=1, le=100, description="题目数量")
+    seed: int = Field(0, ge=0, le=2**31, description="随机种子：相同的种子出相同的题")
+    collections: list[str] | None = Field(None, max_length=100, description="只用这些知识库中的文档")
+
+
+class QuizQuestion(BaseModel):
+    number: int
+    kind: str = Field(description="fill_blank（填空）、choose_method（选择）或 true_false（判断）")
+    question: str
+    options: list[str]
+    answer: str
+    evidence: str = Field(description="决定答案的原文词句，逐字出现在 source.quote 中")
+    method: str = Field(description="题目所考的工作法")
+    source: MethodSource
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str = Field(description="摘录式答案：原文句子，每句带 [n] 出处标记；拒答时是说明")

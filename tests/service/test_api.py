@@ -86,6 +86,22 @@ def test_method_cards_with_verbatim_sources_and_a_question_naming_one(client):
     assert searched["method"] is None
 
 
+def test_quiz_of_fifty_questions_with_verbatim_evidence(client):
+    quiz = client.post("/api/v1/quiz", json={"n": 50, "seed": 5}).json()
+    assert len(quiz) == 50 and {q["kind"] for q in quiz} == {"fill_blank", "choose_method", "true_false"}
+    texts = {}
+    for q in quiz:
+        source = q["source"]
+        if source["doc_id"] not in texts:
+            texts[source["doc_id"]] = client.get(f"/api/v1/documents/{source['doc_id']}").json()["text"]
+        assert texts[source["doc_id"]][source["start"] : source["end"]] == source["quote"]
+        assert q["evidence"] in source["quote"]
+    assert client.post("/api/v1/quiz", json={"n": 50, "seed": 5}).json() == quiz
+    nothing = error_of(client.post("/api/v1/quiz", json={"topic": "红烧肉"}), 404)
+    assert "出不了题" in nothing["message"]
+    error_of(client.post("/api/v1/quiz", json={"n": 101}), 422)
+
+
 def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(client):
     body = client.post("/api/v1/ask", json={"question": "物业费每平方米多少钱？"}).json()
     assert body["abstained"] and body["missing"] == "具体数字" and not body["citations"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,36 @@ def test_method_cards_are_listed_and_a_question_naming_one_shows_its_card_first(
     assert card.evaluate("n => n.compareDocumentPosition(document.querySelector('.passage')) & 4")  # card first
     card.locator("a.open").click()
     expect(page.locator("#doc-text mark#hit")).to_contain_text("十联")
+    page.close()
+
+
+def test_a_new_worker_takes_a_quiz_and_is_scored_with_sources(server, browser):
+    url, _ = server
+    expected = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                url + "api/v1/quiz",
+                data=json.dumps({"topic": "十联工作法", "n": 4, "seed": 0}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+        ).read()
+    )
+    page = browser.new_page()
+    page.goto(url + "#/quiz")
+    page.fill("#quiz-topic", "十联工作法")
+    page.fill("#quiz-n", "4")
+    page.click("#quiz-form button")
+    expect(page.locator(".question")).to_have_count(4)
+    for q in expected[:3]:  # three right, the last one left blank
+        if q["options"]:
+            page.locator(f"#q-{q['number']} input[value='{q['answer']}']").check()
+        else:
+            page.fill(f"#q-{q['number']} input", q["answer"])
+    page.click("#quiz-sheet button")
+    expect(page.locator("#quiz-score")).to_have_text("得分：3 / 4")
+    expect(page.locator("#q-4 .verdict.wrong")).to_contain_text("答案：" + expected[3]["answer"])
+    page.locator("#q-1 .verdict a").click()
+    expect(page.locator("#doc-text mark#hit")).to_contain_text(expected[0]["evidence"])
     page.close()
 
 

@@ -1,0 +1,76 @@
+"""Quizzes from the method cards of the bundled corpus: every answer rests on a verbatim quote."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from dangjian.errors import DangjianError
+from dangjian.ingest import iter_documents, split_sections
+from dangjian.ingest.methods import find_methods
+from dangjian.methods import build_cards
+from dangjian.quiz import BLANK, make_quiz
+
+from .conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    records, texts = [], {}
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix in (".txt", ".docx", ".pdf"):
+            for doc in iter_documents(path):
+                texts[doc.doc_id] = doc.text
+                methods = [m.to_dict() for m in find_methods(doc, split_sections(doc))]
+                records.append(
+                    {
+                        "doc_id": doc.doc_id,
+                        "title": doc.title,
+                        "year": None,
+                        "collection": "default",
+                        "methods": methods,
+                    }
+                )
+    return build_cards(records), texts
+
+
+def test_fifty_questions_each_answered_by_a_verbatim_quote(corpus):
+    cards, texts = corpus
+    quiz = make_quiz(cards, n=50, seed=7)
+    assert len(quiz) == 50 and [q.number for q in quiz] == list(range(1, 51))
+    kinds = Counter(q.kind for q in quiz)
+    assert set(kinds) == {"fill_blank", "choose_method", "true_false"} and min(kinds.values()) >= 10
+    for q in quiz:
+        source = q.source
+        assert texts[source.doc_id][source.start : source.end] == source.quote
+        assert q.evidence and q.evidence in source.quote, q.question
+        if q.kind == "fill_blank":
+            assert BLANK in q.question and q.answer == q.evidence and q.answer not in q.question.split("包括：")[1]
+        elif q.kind == "choose_method":
+            assert len(set(q.options)) == 4 and q.answer in q.options and q.answer not in q.question
+        else:
+            assert q.options == ["对", "错"] and q.answer in q.options
+            item = q.question.split("包括“")[1].rstrip("”。")
+            assert (q.answer == "对") == (item == q.evidence)
+    assert len({q.question for q in quiz}) == 50
+
+
+def test_a_seed_gives_the_same_quiz_and_a_topic_narrows_it(corpus):
+    cards, _ = corpus
+    first = [q.to_dict() for q in make_quiz(cards, n=20, seed=1)]
+    assert first == [q.to_dict() for q in make_quiz(cards, n=20, seed=1)]
+    assert first != [q.to_dict() for q in make_quiz(cards, n=20, seed=2)]
+    ten = make_quiz(cards, topic="物业管理十联工作法", n=30, seed=1)
+    assert Counter(q.method for q in ten).most_common(1)[0][0] == "物业管理十联工作法"
+    assert {q.answer for q in ten if q.kind == "fill_blank"} == {
+        c.text for c in cards[[c.name for c in cards].index("物业管理十联工作法")].components
+    }
+
+
+def test_bad_requests_are_refused_in_chinese(corpus):
+    cards, _ = corpus
+    with pytest.raises(DangjianError, match="题目数量"):
+        make_quiz(cards, n=0)
+    with pytest.raises(DangjianError, match="没有与“红烧肉”有关的工作法"):
+        make_quiz(cards, topic="红烧肉")
