@@ -20,11 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Pt
+
+from dangjian.officedoc import official_document
+from dangjian.officedoc import set_font as _font
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = Path(__file__).resolve().parent / "sample_texts"
@@ -40,49 +40,13 @@ _H1 = re.compile(r"^[一二三四五六七八九十]+、")
 _H2 = re.compile(r"^（[一二三四五六七八九十]+）")
 
 
-def _font(run, name: str, size: float, bold: bool = False) -> None:
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
-
-
-def _page_number_field(paragraph) -> None:
-    run = paragraph.add_run("— ")
-    _font(run, "宋体", 14)
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, " PAGE "), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        else:
-            el = OxmlElement("w:instrText")
-            el.text = text
-        run._r.append(el)
-    _font(run, "宋体", 14)
-    run = paragraph.add_run(" —")
-    _font(run, "宋体", 14)
-
-
 def write_docx(text: str, path: Path, *, header: str | None = None, heading_styles: bool = False) -> Path:
     """Write ``text`` as an official-style .docx. ``heading_styles`` also applies Word's Heading 1/2."""
-    doc = Document()
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    doc = official_document()
     if header:
-        hp = section.header.paragraphs[0]
+        hp = doc.sections[0].header.paragraphs[0]
         hp.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _font(hp.add_run(header), "宋体", 10.5)
-    fp = section.footer.paragraphs[0]
-    fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _page_number_field(fp)
 
     lines = [ln for ln in text.split("\n") if ln.strip()]
     title_done = False
