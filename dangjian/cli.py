@@ -263,6 +263,39 @@ def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: 
         click.echo(f"{q.number}. {q.answer}（依据：“{q.evidence}”，{q.source.citation()}）")
 
 
+@main.command(context_settings=CONTEXT)
+@INDEX_OPTION
+@click.option("--topic", required=True, help="材料题目，如“2023年社区党建工作总结”")
+@click.option("--template", default=None, help="模板：年度工作总结（默认）、经验材料、汇报提纲")
+@click.option("--outline", "outline_file", type=click.Path(path_type=Path), help="自己的提纲：文本文件，每行一个标题")
+@click.option("--output", required=True, type=click.Path(path_type=Path), help="输出文件：.docx（公文格式）或 .md")
+@click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
+@click.option("--per-section", default=3, show_default=True, type=click.IntRange(1, 10), help="每部分最多几段素材")
+@_handle_errors
+def draft(index_dir, topic, template, outline_file, output, collection, per_section) -> None:
+    """按模板或提纲从已有材料中摘编素材稿，每段注明出处，导出 Word（公文格式）或 Markdown。"""
+    from .draft import make_draft
+    from .errors import DangjianError
+
+    headings = None
+    if outline_file:
+        try:
+            headings = outline_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DangjianError(f"读不了提纲文件 {outline_file}（{exc}）；请用 UTF-8 文本，每行一个标题") from None
+    result = make_draft(
+        _kb(index_dir),
+        topic,
+        template=template,
+        headings=headings,
+        filters=_filters(collection, (), (), ()),
+        per_section=per_section,
+    )
+    result.save(output)
+    paragraphs = sum(len(s.paragraphs) for s in result.sections)
+    click.echo(f"已生成 {output}：{len(result.sections)} 个部分，{paragraphs} 段素材，{len(result.references)} 条出处")
+
+
 def _filters(collection, doc, doc_type, year):
     from .index.search import Filters
 

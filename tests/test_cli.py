@@ -154,6 +154,21 @@ def test_quiz_prints_questions_then_answers_with_sources(cli_index):
     assert bad.returncode != 0 and "题目数量应在 1 到 100 之间" in bad.stderr
 
 
+def test_draft_writes_a_docx_or_markdown_from_a_template_or_outline(cli_index, tmp_path):
+    out = run(
+        "draft", "--topic", "2023年社区党建工作总结", "--output", str(tmp_path / "a.docx"), "--index", str(cli_index)
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"已生成 {tmp_path / 'a.docx'}：4 个部分") and (tmp_path / "a.docx").stat().st_size > 0
+    outline = tmp_path / "提纲.txt"
+    outline.write_text("十联工作法的主要做法\n存在的问题\n", encoding="utf-8")
+    md = tmp_path / "b.md"
+    out = run("draft", "--topic", "物业管理", "--outline", str(outline), "--output", str(md), "--index", str(cli_index))
+    assert out.returncode == 0 and "## 十联工作法的主要做法" in md.read_text(encoding="utf-8")
+    bad = run("draft", "--topic", "x", "--template", "述职报告", "--output", str(md), "--index", str(cli_index))
+    assert bad.returncode != 0 and "没有模板“述职报告”" in bad.stderr
+
+
 def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):
     questions = ["十联工作法包括什么", "红烧肉怎么做", "", "新来的社工要参加哪些培训？"]
     path = tmp_path / "q.txt"

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import Settings
+from ..draft import make_draft
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..index.search import Filters, Searcher, SearchResult, highlight_spans
 from ..ingest import SUPPORTED_SUFFIXES
@@ -226,6 +227,19 @@ def _router(settings: Settings) -> APIRouter:
             method=_card_out(named_in(_cards(request, who), q)),
             took_ms=result.took_ms,
         )
+
+    @router.post("/draft", response_model=schemas.DraftResponse, summary="摘编素材稿：每段原文注明出处")
+    def draft(body: schemas.DraftRequest, request: Request, who: Who) -> schemas.DraftResponse:
+        kb = _kb(request)
+        result = make_draft(
+            kb,
+            body.topic,
+            template=body.template,
+            headings=body.outline,
+            filters=_filters(kb, who, body.collections, None),
+            per_section=body.per_section,
+        )
+        return schemas.DraftResponse.model_validate(result.to_dict())
 
     @router.post("/quiz", response_model=list[schemas.QuizQuestion], summary="出题：填空、选择、判断，附答案和出处")
     def quiz(body: schemas.QuizRequest, request: Request, who: Who) -> list[schemas.QuizQuestion]:

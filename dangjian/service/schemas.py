@@ -116,6 +116,42 @@ class MethodCard(BaseModel):
     documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
 
 
+class DraftRequest(Strict):
+    topic: str = Field(min_length=1, max_length=200, description="材料题目，如“2023年社区党建工作总结”")
+    template: str | None = Field(None, max_length=20, description="年度工作总结（默认）、经验材料或汇报提纲")
+    outline: list[str] | None = Field(None, max_length=30, description="自己的提纲：标题列表（给了就不用模板）")
+    collections: list[str] | None = Field(None, max_length=100, description="只用这些知识库中的文档")
+    per_section: int = Field(3, ge=1, le=10, description="每部分最多几段素材")
+
+
+class DraftParagraph(BaseModel):
+    text: str = Field(description="原文段落，逐字摘录")
+    marker: int = Field(description="出处编号 [n]，见 references")
+
+
+class DraftSection(BaseModel):
+    heading: str
+    paragraphs: list[DraftParagraph]
+
+
+class DraftReference(BaseModel):
+    marker: int
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str = Field(description="逐字等于 document.text[start:end]")
+    start: int
+    end: int
+    page: int | None
+    citation: str
+
+
+class DraftResponse(BaseModel):
+    title: str
+    sections: list[DraftSection]
+    references: list[DraftReference]
+
+
 class QuizRequest(Strict):
     topic: str = Field("", max_length=MAX_QUERY_CHARS, description="主题：工作法名称或相关词语（默认全部）")
     n: int = Field(10, ge=1, le=100, description="题目数量")

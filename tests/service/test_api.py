@@ -102,6 +102,22 @@ def test_quiz_of_fifty_questions_with_verbatim_evidence(client):
     error_of(client.post("/api/v1/quiz", json={"n": 101}), 422)
 
 
+def test_draft_paragraphs_cite_verbatim_passages(client):
+    body = client.post("/api/v1/draft", json={"topic": "2023年社区党建工作总结", "per_section": 2}).json()
+    assert [s["heading"] for s in body["sections"]][0] == "一、工作完成情况"
+    refs = {r["marker"]: r for r in body["references"]}
+    for section in body["sections"]:
+        assert len(section["paragraphs"]) <= 2
+        for p in section["paragraphs"]:
+            ref = refs[p["marker"]]
+            text = client.get(f"/api/v1/documents/{ref['doc_id']}").json()["text"]
+            assert p["text"] == ref["quote"] == text[ref["start"] : ref["end"]]
+    assert (
+        "没有模板"
+        in error_of(client.post("/api/v1/draft", json={"topic": "x", "template": "述职报告"}), 400)["message"]
+    )
+
+
 def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(client):
     body = client.post("/api/v1/ask", json={"question": "物业费每平方米多少钱？"}).json()
     assert body["abstained"] and body["missing"] == "具体数字" and not body["citations"]
