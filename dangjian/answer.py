@@ -6,6 +6,10 @@ document.text[start:end]``, and carries a marker ``[n]`` pointing to its citatio
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import replace
+
 from .index.search import SearchResult
 from .ingest.chunking import sentence_spans
 from .schema import Answer, Citation
@@ -71,3 +75,45 @@ def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
         )
         pieces.append(f"{quote}[{marker}]")
     return Answer(result.query, "".join(pieces), citations, result.hits, False, result.took_ms)
+
+
+log = logging.getLogger("dangjian.answer")
+
+
+def generated_answer(extractive: Answer, model) -> Answer:
+    """A language model's answer over the passages of ``extractive``, each sentence checked
+    against the passages it cites; on an error or timeout, ``extractive`` saying why."""
+    from .llm import ANSWER_PROMPT, generate, materials
+
+    if extractive.abstained or not extractive.hits:
+        return extractive
+    started = time.perf_counter()
+    hits = {h.rank: h for h in extractive.hits}
+    prompt = materials({n: (h.citation, h.text) for n, h in hits.items()}) + f"\n\n问题：{extractive.question}"
+    try:
+        out = generate(model, ANSWER_PROMPT, prompt, {n: h.text for n, h in hits.items()})
+    except Exception as exc:  # noqa: BLE001 - any failure of the model falls back, saying why
+        reason = "超时" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower() else "出错"
+        log.warning("language model failed (%s): %s", type(exc).__name__, exc)
+        return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
+    used = sorted({n for s in out.sentences for n in s.markers if n in hits})
+    citations = [
+        Citation(
+            marker=n,
+            passage_id=hits[n].passage_id,
+            doc_id=hits[n].doc_id,
+            title=hits[n].title,
+            section_path=hits[n].section_path,
+            quote=hits[n].text,
+            start=hits[n].start,
+            end=hits[n].end,
+            page=hits[n].page,
+            citation=hits[n].citation,
+            score=round(hits[n].score, 6),
+        )
+        for n in used
+    ]
+    took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
+    return replace(
+        extractive, answer=out.text, citations=citations, generated=True, sentences=out.sentences, took_ms=took
+    )

@@ -283,6 +283,8 @@ def draft(index_dir, topic, template, outline_file, output, collection, per_sect
             headings = outline_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise DangjianError(f"读不了提纲文件 {outline_file}（{exc}）；请用 UTF-8 文本，每行一个标题") from None
+    from .llm import configured_model
+
     result = make_draft(
         _kb(index_dir),
         topic,
@@ -290,10 +292,18 @@ def draft(index_dir, topic, template, outline_file, output, collection, per_sect
         headings=headings,
         filters=_filters(collection, (), (), ()),
         per_section=per_section,
+        model=configured_model(_settings()),
     )
     result.save(output)
     paragraphs = sum(len(s.paragraphs) for s in result.sections)
     click.echo(f"已生成 {output}：{len(result.sections)} 个部分，{paragraphs} 段素材，{len(result.references)} 条出处")
+    rewritten = [s for s in result.sections if s.prose]
+    if rewritten:
+        flagged = sum(s.prose.unsupported for s in rewritten)
+        click.echo(f"大模型改写了 {len(rewritten)} 个部分；{flagged} 句没有得到所引素材的支持，已标“【未核实】”")
+    for s in result.sections:
+        if s.note:
+            click.echo(f"{s.heading}：{s.note}")
 
 
 def _filters(collection, doc, doc_type, year):
@@ -392,12 +402,14 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
 @_with_filters
 @_handle_errors
 def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
-    """回答问题：摘取最相关的原文句子，每句标注出处编号。"""
+    """回答问题：摘取最相关的原文句子，每句标注出处编号（配置了大模型时由大模型作答并逐句核对）。"""
+    from .llm import configured_model
     from .methods import build_cards, named_in
 
     settings = _settings()
     kb = _kb(index_dir)
-    answer = kb.ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year))
+    model = configured_model(settings)
+    answer = kb.ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year), model=model)
     docs = kb.searcher().docs.values()
     card = named_in(build_cards(d for d in docs if not collection or d["collection"] in collection), question)
     if as_json:
@@ -406,6 +418,8 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> Non
     if card:  # the method the question names comes first
         parts = "：" + "、".join(c.text for c in card.components) if card.components else ""
         click.echo(f"【{card.name}】{card.kind}{parts}（{card.definition.citation()}）\n")
+    if answer.fallback:
+        click.echo(answer.fallback)
     click.echo(answer.answer)
     if answer.citations:
         click.echo("\n出处：")

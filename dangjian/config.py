@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         False, description="问答服务：读取（检索、问答、文档）也需要 API 密钥；默认读取公开、写入需要密钥"
     )
     max_upload_mb: float = Field(50, gt=0, le=2048, description="问答服务：上传文件大小上限（MB）")
+    llm_base_url: str = Field(
+        "", description="大模型接口地址（OpenAI 兼容，如 http://127.0.0.1:11434/v1）；留空则只用摘录式答案"
+    )
+    llm_model: str = Field("", description="大模型名称，如 qwen2.5、deepseek-chat")
+    llm_api_key: str = Field("", description="大模型接口密钥（本地部署可留空）")
+    llm_timeout_s: float = Field(30, gt=0, le=600, description="等待大模型回答的秒数，超时改用摘录式答案")
 
     @model_validator(mode="after")
     def _chunk_sizes_agree(self) -> Settings:

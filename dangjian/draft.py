@@ -4,11 +4,14 @@ For each section of a template (or of the user's own outline) the knowledge base
 the topic and the section's words; passages already used, and near-duplicates of them (the same
 material circulates at 社区, 街道 and 区 level), are dropped; the rest become the section's
 paragraphs, verbatim, each with a [n] marker pointing into the 参考来源 list (document, section
-path, character offsets). Export: Markdown, or Word in the official-document layout.
+path, character offsets). With a chat model each section is also rewritten into prose whose
+sentences are checked against the material they cite (``llm``). Export: Markdown, or Word in the
+official-document layout.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 from .errors import DangjianError
 from .index.search import Filters
 from .kb import KnowledgeBase
+from .llm import DRAFT_PROMPT, Generated, generate, materials
 from .officedoc import BODY_FONT, H1_FONT, SIZE_2, TITLE_FONT, add_paragraph, official_document
 from .text import normalize
 
@@ -39,6 +43,7 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("四、下一步打算", "下一步 打算 工作谋划"),
     ],
 }
+log = logging.getLogger("dangjian.draft")
 PER_SECTION = 3
 NEAR_DUPLICATE = 0.6  # share of character bigrams two passages have in common
 
@@ -60,6 +65,14 @@ class Reference:
 class DraftSection:
     heading: str
     paragraphs: list[tuple[str, int]] = field(default_factory=list)  # (verbatim text, reference marker)
+    prose: Generated | None = None  # a language model's rewrite, checked sentence by sentence
+    note: str | None = None  # why a configured model's rewrite is missing
+
+    def blocks(self) -> list[str]:
+        """What the document shows: the rewrite's paragraphs, else the cited material."""
+        if self.prose:
+            return [p.strip() for p in self.prose.text.split("\n") if p.strip()]
+        return [f"{text}[{marker}]" for text, marker in self.paragraphs] or [EMPTY]
 
 
 @dataclass
@@ -72,7 +85,13 @@ class Draft:
         return {
             "title": self.title,
             "sections": [
-                {"heading": s.heading, "paragraphs": [{"text": t, "marker": m} for t, m in s.paragraphs]}
+                {
+                    "heading": s.heading,
+                    "paragraphs": [{"text": t, "marker": m} for t, m in s.paragraphs],
+                    "prose": s.prose.text if s.prose else None,
+                    "sentences": [c.to_dict() for c in s.prose.sentences] if s.prose else [],
+                    "note": s.note,
+                }
                 for s in self.sections
             ],
             "references": [vars(r) for r in self.references],
@@ -82,7 +101,8 @@ class Draft:
         lines = [f"# {self.title}", ""]
         for section in self.sections:
             lines += [f"## {section.heading}", ""]
-            lines += [f"{text} [{marker}]\n" for text, marker in section.paragraphs] or [f"{EMPTY}\n"]
+            lines += [f"（{section.note}）\n"] if section.note else []
+            lines += [f"{block}\n" for block in section.blocks()]
         lines += ["## 参考来源", ""]
         lines += [f"[{r.marker}] {r.citation}，第 {r.start}–{r.end} 字" for r in self.references]
         return "\n".join(lines) + "\n"
@@ -92,8 +112,8 @@ class Draft:
         add_paragraph(doc, self.title, TITLE_FONT, SIZE_2, center=True)
         for section in self.sections:
             add_paragraph(doc, section.heading, H1_FONT)
-            for text, marker in section.paragraphs or [(EMPTY, 0)]:
-                add_paragraph(doc, f"{text}[{marker}]" if marker else text)
+            for block in section.blocks():
+                add_paragraph(doc, block)
         add_paragraph(doc, "参考来源", H1_FONT)
         for r in self.references:
             add_paragraph(doc, f"[{r.marker}] {r.citation}，第 {r.start}–{r.end} 字", BODY_FONT, 12, indent=False)
@@ -145,7 +165,10 @@ def make_draft(
     headings: list[str] | None = None,
     filters: Filters | None = None,
     per_section: int = PER_SECTION,
+    model=None,
 ) -> Draft:
+    """The material for each section; with a chat ``model`` each section is also rewritten into
+    prose whose sentences are checked against the material they cite."""
     topic = topic.strip()
     if not topic:
         raise DangjianError("请给出材料的题目，如“2023年社区党建工作总结”", code="empty_topic")
@@ -177,5 +200,19 @@ def make_draft(
             section.paragraphs.append((hit.text, marker))
             if len(section.paragraphs) == per_section:
                 break
+        if model is not None and section.paragraphs:
+            _rewrite(section, model, references)
         sections.append(section)
     return Draft(topic, sections, references)
+
+
+def _rewrite(section: DraftSection, model, references: list[Reference]) -> None:
+    sources = {m: references[m - 1] for _, m in section.paragraphs}
+    prompt = materials({m: (r.citation, r.quote) for m, r in sources.items()})
+    try:
+        section.prose = generate(
+            model, DRAFT_PROMPT.format(heading=section.heading), prompt, {m: r.quote for m, r in sources.items()}
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of the model keeps the material, saying why
+        log.warning("language model failed on %s (%s): %s", section.heading, type(exc).__name__, exc)
+        section.note = "大模型改写失败，以下保留摘录的素材"

@@ -185,11 +185,14 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         return self.searcher().search(query, k=k, filters=filters)
 
-    def ask(self, question: str, k: int = 5, filters: Filters | None = None) -> Answer:
-        from .answer import extractive_answer
+    def ask(self, question: str, k: int = 5, filters: Filters | None = None, model=None) -> Answer:
+        """The extractive answer; with a chat ``model`` (``llm.chat_model``), the model's answer,
+        checked sentence by sentence (the extractive one, saying why, if the model fails)."""
+        from .answer import extractive_answer, generated_answer
 
         result = self.search(question, k=k, filters=filters)
-        return extractive_answer(result, self.searcher().tokenizer)
+        answer = extractive_answer(result, self.searcher().tokenizer)
+        return generated_answer(answer, model) if model is not None else answer
 
     # --- writing ------------------------------------------------------------------------------
 

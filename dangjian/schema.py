@@ -188,6 +188,9 @@ class Answer:
     # Declined because the passages about the question do not state the fact it asks for
     # (“具体数字”); ``hits`` are then those related passages.
     missing: str | None = None
+    generated: bool = False  # written by a language model (``answer`` flags unsupported sentences)
+    sentences: list[Any] = field(default_factory=list)  # llm.CheckedSentence of a generated answer
+    fallback: str | None = None  # why a configured model's answer was not used
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,5 +200,8 @@ class Answer:
             "hits": [h.to_dict() for h in self.hits],
             "abstained": self.abstained,
             "missing": self.missing,
+            "generated": self.generated,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "fallback": self.fallback,
             "took_ms": self.took_ms,
         }

@@ -28,6 +28,7 @@ from ..index.search import Filters, Searcher, SearchResult, highlight_spans
 from ..ingest import SUPPORTED_SUFFIXES
 from ..ingest.pipeline import IngestReport
 from ..kb import KnowledgeBase
+from ..llm import configured_model
 from ..methods import MethodCard, build_cards, find_card, named_in
 from ..quiz import make_quiz
 from ..schema import Hit
@@ -80,6 +81,7 @@ def create_app(
         app.state.keys = KeyStore(knowledge.index_dir)
         app.state.settings = settings
         app.state.cards = {}
+        app.state.llm = configured_model(settings)
         log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
         yield
 
@@ -175,7 +177,7 @@ def _router(settings: Settings) -> APIRouter:
     def ask(body: schemas.AskRequest, request: Request, who: Who) -> schemas.AskResponse:
         kb = _kb(request)
         filters = _filters(kb, who, body.collections, body.filters)
-        answer = kb.ask(body.question, k=body.k, filters=filters)
+        answer = kb.ask(body.question, k=body.k, filters=filters, model=request.app.state.llm)
         passages = [_passage(h) for h in answer.hits]
         rank_of = {h.passage_id: h.rank for h in answer.hits}
         terms = _terms(kb, body.question)
@@ -205,6 +207,9 @@ def _router(settings: Settings) -> APIRouter:
             abstained=answer.abstained,
             missing=answer.missing,
             method=_card_out(named_in(_cards(request, who), body.question)),
+            generated=answer.generated,
+            sentences=[schemas.CheckedSentence(**s.to_dict()) for s in answer.sentences],
+            fallback=answer.fallback,
             took_ms=answer.took_ms,
         )
 
@@ -238,6 +243,7 @@ def _router(settings: Settings) -> APIRouter:
             headings=body.outline,
             filters=_filters(kb, who, body.collections, None),
             per_section=body.per_section,
+            model=request.app.state.llm,
         )
         return schemas.DraftResponse.model_validate(result.to_dict())
 

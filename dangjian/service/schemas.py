@@ -116,6 +116,12 @@ class MethodCard(BaseModel):
     documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
 
 
+class CheckedSentence(BaseModel):
+    text: str = Field(description="大模型写的一句话（含 [n] 标记）")
+    markers: list[int]
+    supported: bool = Field(description="所标注的段落是否支持这句话；不支持的句子在答案中标有【未核实】")
+
+
 class DraftRequest(Strict):
     topic: str = Field(min_length=1, max_length=200, description="材料题目，如“2023年社区党建工作总结”")
     template: str | None = Field(None, max_length=20, description="年度工作总结（默认）、经验材料或汇报提纲")
@@ -132,6 +138,9 @@ class DraftParagraph(BaseModel):
 class DraftSection(BaseModel):
     heading: str
     paragraphs: list[DraftParagraph]
+    prose: str | None = Field(None, description="大模型改写的正文（配置了大模型时）；不受素材支持的句子标有【未核实】")
+    sentences: list[CheckedSentence] = Field(default_factory=list, description="改写正文的逐句核对结果")
+    note: str | None = Field(None, description="配置了大模型但未能改写时的说明")
 
 
 class DraftReference(BaseModel):
@@ -178,6 +187,9 @@ class AskResponse(BaseModel):
     abstained: bool
     missing: str | None = Field(None, description="拒答原因之一：相关段落没有写明的内容，如“具体数字”")
     method: MethodCard | None = Field(None, description="问题提到的工作法的卡片（先于段落显示）")
+    generated: bool = Field(False, description="答案由大模型根据段落写成（配置了 DANGJIAN_LLM_* 时）")
+    sentences: list[CheckedSentence] = Field(default_factory=list, description="大模型答案的逐句核对结果")
+    fallback: str | None = Field(None, description="配置了大模型但未能使用时的说明（超时、出错）")
     took_ms: float
 
 
