@@ -50,6 +50,8 @@ class MethodCard:
     definition: Source  # the sentence that lists the components, else the first mention
     mentions: list[Source] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)  # doc_id, title, year, collection
+    results: list[Source] = field(default_factory=list)  # sentences stating what it achieved
+    problems: list[Source] = field(default_factory=list)  # sentences naming the problems it addresses
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,8 @@ class MethodCard:
             "definition": {**vars(self.definition), "citation": self.definition.citation()},
             "mentions": [{**vars(m), "citation": m.citation()} for m in self.mentions],
             "documents": self.documents,
+            "results": [{**vars(m), "citation": m.citation()} for m in self.results],
+            "problems": [{**vars(m), "citation": m.citation()} for m in self.problems],
         }
 
 
@@ -111,6 +115,8 @@ def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
                 count_note=_count_note(count, len(method["components"])),
                 definition=_source(record, mention),
                 mentions=[_source(r, m) for r, meth in found for m in meth["mentions"]],
+                results=_unique(_source(r, m) for r, meth in found for m in meth.get("results", [])),
+                problems=_unique(_source(r, m) for r, meth in found for m in meth.get("problems", [])),
                 documents=list(
                     {
                         r["doc_id"]: {k: r.get(k) for k in ("doc_id", "title", "year", "collection")} for r, _ in found
@@ -119,6 +125,10 @@ def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
             )
         )
     return cards
+
+
+def _unique(sources: Iterable[Source]) -> list[Source]:
+    return list({(s.doc_id, s.start): s for s in sources}.values())
 
 
 def _source(record: dict[str, Any], mention: dict[str, Any]) -> Source:

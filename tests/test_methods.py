@@ -118,6 +118,11 @@ def test_cards_merge_a_method_across_documents_by_name_or_alias():
     assert [c.text for c in ten.components] == TEN_LINKS
     for source in [ten.definition, *ten.mentions]:
         assert texts[source.doc_id][source.start : source.end] == source.quote
+    assert any("满意度由2021年的72%提升到2023年的93%" in r.quote for r in ten.results)
+    fang = find_card(cards, "方向引领机制")
+    assert any("停车难、充电难" in p.quote for p in fang.problems)
+    for source in [*ten.results, *fang.problems]:
+        assert texts[source.doc_id][source.start : source.end] == source.quote
     assert named_in(cards, "十联是哪十联？") is ten
     assert named_in(cards, "五共理念指什么") is find_card(cards, "五共")
     assert named_in(cards, "社区党组织怎样联系物业？") is None

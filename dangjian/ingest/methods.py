@@ -90,6 +90,8 @@ class DocumentMethod:
     components: list[Component]
     mentions: list[Mention]
     defined_at: int  # index into ``mentions`` of the mention the components sit next to (or the first)
+    results: list[Mention] = field(default_factory=list)  # sentences stating what it achieved
+    problems: list[Mention] = field(default_factory=list)  # sentences naming the problems it addresses
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,7 +101,39 @@ class DocumentMethod:
             "components": [vars(c) for c in self.components],
             "mentions": [vars(m) for m in self.mentions],
             "defined_at": self.defined_at,
+            "results": [vars(m) for m in self.results],
+            "problems": [vars(m) for m in self.problems],
         }
+
+
+# A sentence at or after a mention, in the same section, that states a result, or names a problem
+# being solved (解决…问题, 破解…难题).
+_RESULT_RE = re.compile(r"荣获|获评|评为|获得|提升到|提高到|提升至|提高至|下降|增长|实现了|满意度|成效|被纳入|全覆盖")
+_SOLVING_RE = re.compile(r"解决|破解|化解|针对|应对|缓解")
+_PROBLEM_RE = re.compile(r"问题|难题|矛盾|短板|困难|[^，。、]{1,2}难[、，。等]")
+CONTEXT_SENTENCES = 3
+
+
+def _outcomes(text: str, sections: list[Section], mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+    results: dict[int, Mention] = {}
+    problems: dict[int, Mention] = {}
+    for mention in mentions:
+        start = mention.sentence_start
+        for _ in range(CONTEXT_SENTENCES):
+            if start >= len(text):
+                break
+            s, e = _sentence(text, start, start)
+            if e <= s or _path_at(sections, s) != mention.section_path:
+                break
+            sentence = Mention(s, e, s, e, text[s:e], mention.section_path)
+            if _RESULT_RE.search(sentence.quote):
+                results.setdefault(s, sentence)
+            elif _SOLVING_RE.search(sentence.quote) and _PROBLEM_RE.search(sentence.quote):
+                problems.setdefault(s, sentence)
+            start = e
+            while start < len(text) and text[start] in _SENTENCE_END + " \u3000":
+                start += 1
+    return list(results.values()), list(problems.values())
 
 
 def promised_count(name: str) -> int | None:
@@ -282,8 +316,11 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
                 items = _components(text, mention, quote_start, quote_end, name)
                 if len(items) > len(components) and (len(components) != count):
                     components, defined_at = items, i
+        results, problems = _outcomes(text, sections, mentions)
         found.append(
-            DocumentMethod(name, method_kind(name, after.get(name, "")), count, components, mentions, defined_at)
+            DocumentMethod(
+                name, method_kind(name, after.get(name, "")), count, components, mentions, defined_at, results, problems
+            )
         )
     return _without_fragments(found)
 

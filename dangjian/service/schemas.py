@@ -114,6 +114,8 @@ class MethodCard(BaseModel):
     definition: MethodSource = Field(description="列出组成部分的句子，否则为首次提到的句子")
     mentions: list[MethodSource]
     documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
+    results: list[MethodSource] = Field(description="提到它的句子前后讲成效的句子（荣获、提升到、满意度……）")
+    problems: list[MethodSource] = Field(description="讲它要解决的问题的句子（解决……问题、破解……难题）")
 
 
 class CheckedSentence(BaseModel):
