@@ -29,8 +29,8 @@ from .index.search import (
 from .index.store import IndexStore, IndexVersion
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents, split_sections
 from .ingest.common import DEFAULT_MAX_FILE_MB
-from .ingest.methods import find_methods
-from .ingest.names import find_names, merge_names
+from .ingest.methods import aliases, find_methods, promised_count
+from .ingest.names import find_names, is_method_like, merge_names
 from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
 from .schema import Answer, Document, Passage, Section
 from .text import Tokenizer, dictionary_hash, normalize, searchable_text
@@ -53,8 +53,12 @@ def embedding_text(passage: Passage, context: str) -> str:
 
 
 def describe_methods(doc: Document, sections: list[Section]) -> None:
-    """Keep the working methods ``doc`` names (for method cards) in its metadata."""
-    doc.metadata["methods"] = [m.to_dict() for m in find_methods(doc, sections)]
+    """Keep the working methods ``doc`` names (for method cards) in its metadata; their names and
+    short forms (五共理念, 十联) join the document's names, and so the tokenizer's dictionary."""
+    methods = find_methods(doc, sections)
+    doc.metadata["methods"] = [m.to_dict() for m in methods]
+    forms = [f for m in methods for f in (m.name, *aliases(m.name)) if is_method_like(f) or promised_count(f)]
+    doc.metadata["names"] = list(dict.fromkeys([*doc.metadata.get("names", []), *forms]))
 
 
 def release_memory() -> None:
