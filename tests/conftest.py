@@ -55,3 +55,29 @@ def corpus_index(tmp_path_factory) -> Path:
 def copy_index(source: Path, parent: Path) -> Path:
     """A private copy of the index at ``source``, as ``parent/idx``."""
     return Path(shutil.copytree(source, parent / "idx"))
+
+
+def method_records(doc, methods) -> dict:
+    """A document's index record as the method cards read it (``doc_index.jsonl`` fields)."""
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "year": None,
+        "collection": "default",
+        "methods": [m.to_dict() for m in methods],
+    }
+
+
+def corpus_method_cards():
+    """(method cards of the bundled corpus, its documents' texts by id), without an index."""
+    from dangjian.ingest import iter_documents, split_sections
+    from dangjian.ingest.methods import find_methods
+    from dangjian.methods import build_cards
+
+    records, texts = [], {}
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix in (".txt", ".docx", ".pdf"):
+            for doc in iter_documents(path):
+                texts[doc.doc_id] = doc.text
+                records.append(method_records(doc, find_methods(doc, split_sections(doc))))
+    return build_cards(records), texts

@@ -8,7 +8,7 @@ from dangjian.ingest import iter_documents, split_sections
 from dangjian.ingest.methods import find_methods
 from dangjian.methods import build_cards, find_card, named_in
 
-from .conftest import CORPUS, SEED
+from .conftest import SEED, corpus_method_cards, method_records
 
 # Hand-labelled (2026-11-27): every name in the seed report that a worker could apply or copy —
 # methods, mechanisms, numbered formulas and the brands of activities, places and platforms.
@@ -88,30 +88,13 @@ def test_a_name_promising_more_than_the_text_lists_is_reported(seed_methods):
     assert len(seven.components) == 4
     two = found["两手抓"]
     assert [c.text for c in two.components] == ["一手抓完善功能提升品质", "一手抓党建引领基层社会治理"]
-    cards = {c.name: c for c in build_cards([record(doc, found.values())])}
+    cards = {c.name: c for c in build_cards([method_records(doc, found.values())])}
     assert cards["七个一"].count_note == "名称为7项，文中只列出4项"
     assert cards["物业管理十联工作法"].count_note == "名称为10项，文中列出10项，相符"
 
 
-def record(doc, methods) -> dict:
-    return {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "year": 2023,
-        "collection": "default",
-        "methods": [m.to_dict() for m in methods],
-    }
-
-
 def test_cards_merge_a_method_across_documents_by_name_or_alias():
-    records = []
-    texts = {}
-    for path in sorted(CORPUS.rglob("*")):
-        if path.suffix in (".txt", ".docx", ".pdf"):
-            for doc in iter_documents(path):
-                texts[doc.doc_id] = doc.text
-                records.append(record(doc, find_methods(doc, split_sections(doc))))
-    cards = build_cards(records)
+    cards, texts = corpus_method_cards()
     ten = find_card(cards, "十联工作法")
     assert ten is not None and ten.name == "物业管理十联工作法" and {"十联工作法", "十联"} <= set(ten.aliases)
     assert len(ten.documents) == 3  # the report, the experience material and the training plan

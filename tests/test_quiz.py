@@ -7,32 +7,14 @@ from collections import Counter
 import pytest
 
 from dangjian.errors import DangjianError
-from dangjian.ingest import iter_documents, split_sections
-from dangjian.ingest.methods import find_methods
-from dangjian.methods import build_cards
 from dangjian.quiz import BLANK, make_quiz
 
-from .conftest import CORPUS
+from .conftest import corpus_method_cards
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    records, texts = [], {}
-    for path in sorted(CORPUS.rglob("*")):
-        if path.suffix in (".txt", ".docx", ".pdf"):
-            for doc in iter_documents(path):
-                texts[doc.doc_id] = doc.text
-                methods = [m.to_dict() for m in find_methods(doc, split_sections(doc))]
-                records.append(
-                    {
-                        "doc_id": doc.doc_id,
-                        "title": doc.title,
-                        "year": None,
-                        "collection": "default",
-                        "methods": methods,
-                    }
-                )
-    return build_cards(records), texts
+    return corpus_method_cards()
 
 
 def test_fifty_questions_each_answered_by_a_verbatim_quote(corpus):
