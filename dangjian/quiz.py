@@ -7,7 +7,9 @@ sentence:
 - ``fill_blank``: one component of an enumerated method left out (“物业管理十联工作法”包括：组织联建、
   ____、服务联动…);
 - ``choose_method``: a sentence with the method's name blanked out, and four names to choose from;
-- ``true_false``: “X 的组成部分包括 Y” — Y one of X's components, or one of another method's.
+- ``true_false``: “X 的组成部分包括 Y” — Y one of X's components, or one of another method's;
+- ``what_problem``: what the text says X solves (“解决一批停车难、充电难…等民生问题”), against the
+  problems or component lists of other methods.
 
 The same cards, topic and seed always give the same quiz.
 """
@@ -132,6 +134,36 @@ def _statement(card: MethodCard, item: str, answer: str, evidence: str) -> QuizQ
     return QuizQuestion("true_false", question, ["对", "错"], answer, evidence, card.definition, card.name)
 
 
+_SOLVED_RE = re.compile(r"(?:解决|破解|化解)(?:了|好)?(?:一批)?([^，。；]{2,60}?)等?(?:民生)?(?:问题|难题)")
+
+
+def _problem_phrase(card: MethodCard) -> tuple[str, Source] | None:
+    """What the text says the method solves (“停车难、充电难…”), with the sentence saying it."""
+    for source in card.problems:
+        m = _SOLVED_RE.search(source.quote)
+        if m and "*" not in m.group(1):
+            return m.group(1), source
+    return None
+
+
+def _what_problem(card: MethodCard, others: list[MethodCard], rng: random.Random) -> QuizQuestion | None:
+    """“X 要解决什么问题”: the phrase the text gives, against others' problems or component lists."""
+    found = _problem_phrase(card)
+    if not found:
+        return None
+    phrase, source = found
+    distractors = [p for o in others if (q := _problem_phrase(o)) and (p := q[0]) != phrase]
+    distractors += ["、".join(c.text for c in o.components[:4]) for o in others if len(o.components) >= 2]
+    distractors = list(dict.fromkeys(d for d in distractors if d != phrase))
+    if len(distractors) < 3:
+        return None
+    options = [phrase, *rng.sample(distractors, 3)]
+    rng.shuffle(options)
+    return QuizQuestion(
+        "what_problem", f"“{card.name}”要解决的是哪些问题？", options, phrase, phrase, source, card.name
+    )
+
+
 def make_quiz(cards: list[MethodCard], *, topic: str = "", n: int = 10, seed: int = 0) -> list[QuizQuestion]:
     """``n`` questions about the cards matching ``topic`` (all cards when empty), mixing the kinds."""
     if not 1 <= n <= MAX_QUESTIONS:
@@ -142,15 +174,18 @@ def make_quiz(cards: list[MethodCard], *, topic: str = "", n: int = 10, seed: in
         raise DangjianError(
             f"知识库中没有与“{topic}”有关的工作法，出不了题（可用 dangjian methods 查看全部工作法）", code="no_quiz"
         )
-    pools: dict[str, list[QuizQuestion]] = {"fill_blank": [], "choose_method": [], "true_false": []}
+    pools: dict[str, list[QuizQuestion]] = {"fill_blank": [], "choose_method": [], "true_false": [], "what_problem": []}
     for card in chosen:
         others = [c for c in cards if c is not card]
         if _listed(card):
             pools["fill_blank"] += _fill_blanks(card)
             pools["true_false"] += _true_false(card, others, rng)
-        question = _choose(card, others, rng)
-        if question:
-            pools["choose_method"].append(question)
+        for kind, question in (
+            ("choose_method", _choose(card, others, rng)),
+            ("what_problem", _what_problem(card, others, rng)),
+        ):
+            if question:
+                pools[kind].append(question)
     for pool in pools.values():
         rng.shuffle(pool)
     quiz: list[QuizQuestion] = []

@@ -172,7 +172,9 @@ class QuizRequest(Strict):
 
 class QuizQuestion(BaseModel):
     number: int
-    kind: str = Field(description="fill_blank（填空）、choose_method（选择）或 true_false（判断）")
+    kind: str = Field(
+        description="fill_blank（填空）、choose_method（选工作法）、true_false（判断）或 what_problem（解决什么问题）"
+    )
     question: str
     options: list[str]
     answer: str

@@ -88,7 +88,7 @@ def test_method_cards_with_verbatim_sources_and_a_question_naming_one(client):
 
 def test_quiz_of_fifty_questions_with_verbatim_evidence(client):
     quiz = client.post("/api/v1/quiz", json={"n": 50, "seed": 5}).json()
-    assert len(quiz) == 50 and {q["kind"] for q in quiz} == {"fill_blank", "choose_method", "true_false"}
+    assert len(quiz) == 50 and {q["kind"] for q in quiz} >= {"fill_blank", "choose_method", "true_false"}
     texts = {}
     for q in quiz:
         source = q["source"]
