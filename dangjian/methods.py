@@ -52,6 +52,7 @@ class MethodCard:
     documents: list[dict[str, Any]] = field(default_factory=list)  # doc_id, title, year, collection
     results: list[Source] = field(default_factory=list)  # sentences stating what it achieved
     problems: list[Source] = field(default_factory=list)  # sentences naming the problems it addresses
+    places: list[CardComponent] = field(default_factory=list)  # units named beside it (示例社区, ***社区)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class MethodCard:
             "documents": self.documents,
             "results": [{**vars(m), "citation": m.citation()} for m in self.results],
             "problems": [{**vars(m), "citation": m.citation()} for m in self.problems],
+            "places": [vars(c) for c in self.places],
         }
 
 
@@ -117,6 +119,13 @@ def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
                 mentions=[_source(r, m) for r, meth in found for m in meth["mentions"]],
                 results=_unique(_source(r, m) for r, meth in found for m in meth.get("results", [])),
                 problems=_unique(_source(r, m) for r, meth in found for m in meth.get("problems", [])),
+                places=list(
+                    {
+                        p["text"]: CardComponent(p["text"], r["doc_id"], p["start"], p["end"])
+                        for r, meth in found
+                        for p in meth.get("places", [])
+                    }.values()
+                ),
                 documents=list(
                     {
                         r["doc_id"]: {k: r.get(k) for k in ("doc_id", "title", "year", "collection")} for r, _ in found

@@ -102,6 +102,8 @@ def test_cards_merge_a_method_across_documents_by_name_or_alias():
     for source in [ten.definition, *ten.mentions]:
         assert texts[source.doc_id][source.start : source.end] == source.quote
     assert any("满意度由2021年的72%提升到2023年的93%" in r.quote for r in ten.results)
+    assert "示例社区" in [p.text for p in ten.places]
+    assert all(texts[p.doc_id][p.start : p.end] == p.text for p in ten.places)
     fang = find_card(cards, "方向引领机制")
     assert any("停车难、充电难" in p.quote for p in fang.problems)
     for source in [*ten.results, *fang.problems]:

@@ -92,6 +92,7 @@ class DocumentMethod:
     defined_at: int  # index into ``mentions`` of the mention the components sit next to (or the first)
     results: list[Mention] = field(default_factory=list)  # sentences stating what it achieved
     problems: list[Mention] = field(default_factory=list)  # sentences naming the problems it addresses
+    places: list[Component] = field(default_factory=list)  # units named where it is mentioned (示例社区)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class DocumentMethod:
             "defined_at": self.defined_at,
             "results": [vars(m) for m in self.results],
             "problems": [vars(m) for m in self.problems],
+            "places": [vars(c) for c in self.places],
         }
 
 
@@ -112,6 +114,23 @@ _RESULT_RE = re.compile(r"荣获|获评|评为|获得|提升到|提高到|提升
 _SOLVING_RE = re.compile(r"解决|破解|化解|针对|应对|缓解")
 _PROBLEM_RE = re.compile(r"问题|难题|矛盾|短板|困难|[^，。、]{1,2}难[、，。等]")
 CONTEXT_SENTENCES = 3
+# A unit named in a sentence about a method: “示例社区” after a punctuation mark, or a redacted
+# “***社区” (redacted names stay redacted). Verbs and quantifiers before 社区 make no name.
+_PLACE_RE = re.compile(
+    r"(?:(?<=[，。；：、“”（）\s])|^)([\u4e00-\u9fff]{2,4}|[*＊]{2,})(社区|街道|小区|村|商圈|党支部)", re.M
+)
+_NOT_A_NAME = re.compile(
+    r"^(?:走进|推动|推进|实施|完成|明确|制定|例如|建设|打造|深入|服务|开展|加强|全面|各个|所有|每个|以及|其他|示范)|[等各全每和与及的做好]"
+)
+
+
+def _places(text: str, mentions: list[Mention]) -> list[Component]:
+    found: dict[str, Component] = {}
+    for mention in mentions:
+        for m in _PLACE_RE.finditer(text, mention.sentence_start, mention.sentence_end):
+            if not _NOT_A_NAME.search(m.group(1)):
+                found.setdefault(m.group(0), Component(m.group(0), m.start(), m.end()))
+    return list(found.values())
 
 
 def _outcomes(text: str, sections: list[Section], mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
@@ -317,11 +336,9 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
                 if len(items) > len(components) and (len(components) != count):
                     components, defined_at = items, i
         results, problems = _outcomes(text, sections, mentions)
-        found.append(
-            DocumentMethod(
-                name, method_kind(name, after.get(name, "")), count, components, mentions, defined_at, results, problems
-            )
-        )
+        kind = method_kind(name, after.get(name, ""))
+        places = _places(text, mentions)
+        found.append(DocumentMethod(name, kind, count, components, mentions, defined_at, results, problems, places))
     return _without_fragments(found)
 
 

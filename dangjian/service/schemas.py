@@ -116,6 +116,7 @@ class MethodCard(BaseModel):
     documents: list[MethodDocument] = Field(description="提到它的文档（应用于何处、何年）")
     results: list[MethodSource] = Field(description="提到它的句子前后讲成效的句子（荣获、提升到、满意度……）")
     problems: list[MethodSource] = Field(description="讲它要解决的问题的句子（解决……问题、破解……难题）")
+    places: list[MethodComponent] = Field(description="提到它的句子中的单位（社区、街道、小区、商圈……）")
 
 
 class CheckedSentence(BaseModel):
