@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .ingest.methods import aliases
@@ -160,13 +161,19 @@ def find_card(cards: list[MethodCard], name: str) -> MethodCard | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def _normal(name: str) -> str:
+    return normalize(name)
+
+
 def named_in(cards: list[MethodCard], question: str) -> MethodCard | None:
-    """The card whose name or alias the question uses (the longest such name wins)."""
+    """The card whose name or alias the question uses (the longest such name wins). Runs on
+    every question, so card names are normalised once."""
     q = normalize(question)
     best, length = None, 0
     for card in cards:
-        for form in [card.name, *card.aliases]:
-            f = normalize(form)
-            if len(f) >= 2 and f in q and len(f) > length:
+        for form in (card.name, *card.aliases):
+            f = _normal(form)
+            if len(f) > max(length, 1) and f in q:
                 best, length = card, len(f)
     return best
