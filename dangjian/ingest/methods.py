@@ -18,10 +18,15 @@ For a name that promises a count (十联 → 10, 七个一 → 7, 两手抓 → 
 looked for next to a mention: a 、-separated list just before it (“组织联建、…、发展联促”的“物业管理
 十联工作法”; “选派一个…、建设一个党群服务站等“七个一””) or right after it, or clauses after it
 that repeat one opening (“一手抓…，一手抓…”). Every component keeps its offsets in the text.
+
+A method's first ``MAX_MENTIONS`` mentions in a document are kept (a compilation repeating one
+report thousands of times would otherwise cost time and space for nothing).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +66,7 @@ _UNQUOTED_RE = re.compile(rf"(?<![\u4e00-\u9fff])([{_NUMERAL}][\u4e00-\u9fff]{{1
 _LIST_ITEM = r"[^、，。；：“”\n]{2,16}"
 _LIST_BEFORE_RE = re.compile(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:等)?$")
 _SENTENCE_END = "。！？；\n"
+MAX_MENTIONS = 20  # per method and document: a card cites where it is named, not every repetition
 
 
 @dataclass
@@ -133,7 +139,7 @@ def _places(text: str, mentions: list[Mention]) -> list[Component]:
     return list(found.values())
 
 
-def _outcomes(text: str, sections: list[Section], mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+def _outcomes(text: str, path_at: _Paths, mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
     results: dict[int, Mention] = {}
     problems: dict[int, Mention] = {}
     for mention in mentions:
@@ -142,7 +148,7 @@ def _outcomes(text: str, sections: list[Section], mentions: list[Mention]) -> tu
             if start >= len(text):
                 break
             s, e = _sentence(text, start, start)
-            if e <= s or _path_at(sections, s) != mention.section_path:
+            if e <= s or path_at(s) != mention.section_path:
                 break
             sentence = Mention(s, e, s, e, text[s:e], mention.section_path)
             if _RESULT_RE.search(sentence.quote):
@@ -232,12 +238,21 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     return s, e
 
 
-def _path_at(sections: list[Section], offset: int) -> list[str]:
-    best: Section | None = None
-    for section in sections:
-        if section.start <= offset < section.end and (best is None or section.depth > best.depth):
-            best = section
-    return list(best.path) if best else []
+class _Paths:
+    """The section path at an offset: the deepest section containing it. Sections are in
+    pre-order (parents before children, by start), so it is the last one starting at or before
+    the offset, or the nearest of its ancestors that still contains it."""
+
+    def __init__(self, sections: list[Section]):
+        self.sections = sections
+        self.starts = [s.start for s in sections]
+
+    def __call__(self, offset: int) -> list[str]:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        section = self.sections[i] if i >= 0 else None
+        while section is not None and not section.start <= offset < section.end:
+            section = self.sections[section.parent] if section.parent is not None else None
+        return list(section.path) if section else []
 
 
 _LEADING_RE = re.compile(r"^(?:按照|通过|围绕|坚持|包括|推行|探索|实行|开展|即)")
@@ -304,27 +319,32 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
     """The methods ``doc`` names, in order of first mention, with every mention (of the name or
     an alias) and the components next to the mention that lists them."""
     text = doc.text
-    quoted: dict[str, list[re.Match]] = {}
+    quoted: dict[str, list[tuple[int, int]]] = {}  # name -> (start, end) of its first quotings
+    times: dict[str, int] = {}
     for m in _QUOTED_RE.finditer(text):
-        quoted.setdefault(m.group(1).strip(), []).append(m)
+        name = m.group(1).strip()
+        times[name] = times.get(name, 0) + 1
+        if times[name] <= MAX_MENTIONS:
+            quoted.setdefault(name, []).append(m.span())
     names: dict[str, int] = {}
     after: dict[str, str] = {}
-    for name, matches in quoted.items():
-        if any(_accepts(name, text, m.end(), len(matches)) for m in matches):
-            names[name] = matches[0].start()
-            after[name] = next((k for m in matches if (k := _kind_after(text, m.end()))), "")
+    for name, spans in quoted.items():
+        if any(_accepts(name, text, end, times[name]) for _, end in spans):
+            names[name] = spans[0][0]
+            after[name] = next((k for _, end in spans if (k := _kind_after(text, end))), "")
     for m in _UNQUOTED_RE.finditer(text):
         name = m.group(1)
         if name not in names and not any(name in other for other in names):
             names[name] = m.start()
     found = []
+    path_at = _Paths(sections)
     for name in sorted(names, key=names.__getitem__):
         forms = sorted([name, *aliases(name)], key=len, reverse=True)
         pattern = re.compile("|".join(re.escape(f) for f in forms))
         mentions = []
-        for m in pattern.finditer(text):
+        for m in itertools.islice(pattern.finditer(text), MAX_MENTIONS):
             s, e = _sentence(text, m.start(), m.end())
-            mentions.append(Mention(m.start(), m.end(), s, e, text[s:e], _path_at(sections, m.start())))
+            mentions.append(Mention(m.start(), m.end(), s, e, text[s:e], path_at(m.start())))
         count = promised_count(name)
         components: list[Component] = []
         defined_at = 0
@@ -335,7 +355,7 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
                 items = _components(text, mention, quote_start, quote_end, name)
                 if len(items) > len(components) and (len(components) != count):
                     components, defined_at = items, i
-        results, problems = _outcomes(text, sections, mentions)
+        results, problems = _outcomes(text, path_at, mentions)
         kind = method_kind(name, after.get(name, ""))
         places = _places(text, mentions)
         found.append(DocumentMethod(name, kind, count, components, mentions, defined_at, results, problems, places))
