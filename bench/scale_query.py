@@ -36,7 +36,7 @@ from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.common import make_document
 from dangjian.ingest.names import find_names
 from dangjian.ingest.pipeline import collect_files
-from dangjian.kb import KnowledgeBase
+from dangjian.kb import KnowledgeBase, describe_methods
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -85,6 +85,8 @@ def main() -> None:
 
     started = time.perf_counter()
     base = [(d, split_sections(d)) for d in corpus(args.data)]
+    for doc, sections in base:  # as ingest does: method cards, whose names join the dictionary
+        describe_methods(doc, sections)
     docs, passages, copy = [], [], 0
     while len(passages) < args.passages:
         for doc, sections in base:
