@@ -179,6 +179,8 @@ def make_draft(
         section = DraftSection(heading)
         result = kb.search(f"{topic} {words}"[:500], k=per_section * 4, filters=filters)
         for hit in result.hits:
+            if hit.text.rstrip().endswith(("：", ":")):
+                continue  # announces what follows (“汇报如下：”); the material is in the next passage
             grams = _bigrams(hit.text)
             if any(_near_duplicate(grams, seen) for seen in used):
                 continue
