@@ -1,6 +1,6 @@
 """Quizzes for new community workers, built from the method cards.
 
-Three kinds of question, each with its answer and the sentence it comes from (a document, its
+Four kinds of question, each with its answer and the sentence it comes from (a document, its
 section path and offsets); the *evidence* — the words that decide the answer — is verbatim in that
 sentence:
 
@@ -31,7 +31,7 @@ BLANK = "____"
 
 @dataclass
 class QuizQuestion:
-    kind: str  # fill_blank | choose_method | true_false
+    kind: str  # fill_blank | choose_method | true_false | what_problem
     question: str
     options: list[str]
     answer: str
@@ -64,14 +64,8 @@ def _about(card: MethodCard, topic: str) -> bool:
 def _listed(card: MethodCard) -> bool:
     """The components sit in the defining sentence, as written."""
     quote, start = card.definition.quote, card.definition.start
-    return (
-        len(card.components) >= 2
-        and all(
-            quote[c.start - start : c.end - start] == c.text
-            for c in card.components
-            if c.doc_id == card.definition.doc_id
-        )
-        and all(c.doc_id == card.definition.doc_id for c in card.components)
+    return len(card.components) >= 2 and all(
+        c.doc_id == card.definition.doc_id and quote[c.start - start : c.end - start] == c.text for c in card.components
     )
 
 
