@@ -22,6 +22,7 @@ FLAG = "【未核实】"
 _SENTENCE_RE = re.compile(r"[^。！？!?\n]+[。！？!?]?(?:\s*\[\d+\])*")
 _MARKER_RE = re.compile(r"\[(\d+)\]")
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_NOT_STATED_RE = re.compile(r"^\s*(?:所给|上述)?材料[中里]?(?:没有|未)(?:写明|提到|提及|说明)")
 
 ANSWER_PROMPT = (
     "你是党建知识库的助手。只根据下面编号的材料回答问题，不要写材料里没有的内容。"
@@ -76,6 +77,9 @@ def check(text: str, sources: dict[int, str]) -> list[CheckedSentence]:
             continue
         markers = [int(n) for n in _MARKER_RE.findall(sentence)]
         body = _MARKER_RE.sub("", sentence)
+        if _NOT_STATED_RE.match(body):  # the model says the passages do not answer: no claim to check
+            checked.append(CheckedSentence(sentence, markers, True))
+            continue
         cited = "".join(sources.get(n, "") for n in markers)
         pairs = _pairs(body)
         covered = len(pairs & _pairs(cited)) / len(pairs) if pairs else 0.0

@@ -33,6 +33,8 @@ def test_sentence_check():
     )
     assert ok.supported and ok.markers == [1]
     assert not made_up.supported and not wrong_number.supported and not uncited.supported
+    (declined,) = check("材料中没有写明。", sources)
+    assert declined.supported  # saying the passages do not answer makes no claim
 
 
 def test_a_generated_answer_flags_what_its_passages_do_not_support(corpus_index, llm):
