@@ -450,7 +450,10 @@ def serve(host: str, port: int, index_dir: Path | None, corpus: Path | None) -> 
     from .service import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .llm import configured_model
+
     settings = _settings()
+    configured_model(settings)  # a wrong model setting is one clear line now, not a failed startup
     kb = KnowledgeBase.from_settings(settings, index_dir)
     uvicorn.run(create_app(settings, kb=kb, corpus=corpus), host=host, port=port, log_level="info")
 

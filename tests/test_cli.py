@@ -169,6 +169,12 @@ def test_draft_writes_a_docx_or_markdown_from_a_template_or_outline(cli_index, t
     assert bad.returncode != 0 and "没有模板“述职报告”" in bad.stderr
 
 
+def test_serve_refuses_a_half_configured_model_in_one_line(cli_index):
+    out = run("serve", "--index", str(cli_index), env={"DANGJIAN_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "没有设置 DANGJIAN_LLM_MODEL" in out.stderr
+
+
 def test_search_queries_file_gives_one_json_object_per_line_in_order(cli_index, tmp_path):
     questions = ["十联工作法包括什么", "红烧肉怎么做", "", "新来的社工要参加哪些培训？"]
     path = tmp_path / "q.txt"
