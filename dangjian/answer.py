@@ -12,8 +12,10 @@ from dataclasses import replace
 
 from .index.search import SearchResult
 from .ingest.chunking import sentence_spans
-from .schema import Answer, Citation
+from .schema import Answer, Citation, Hit
 from .text import Tokenizer, normalize
+
+log = logging.getLogger("dangjian.answer")
 
 NOT_FOUND = "未在知识库中找到与问题相关的内容。"
 
@@ -57,27 +59,27 @@ def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
     chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
     citations, pieces = [], []
     for marker, (_score, _rank, s, e, hit) in enumerate(chosen, start=1):
-        quote = hit.text[s:e]
-        citations.append(
-            Citation(
-                marker=marker,
-                passage_id=hit.passage_id,
-                doc_id=hit.doc_id,
-                title=hit.title,
-                section_path=hit.section_path,
-                quote=quote,
-                start=hit.start + s,
-                end=hit.start + e,
-                page=hit.page,
-                citation=hit.citation,
-                score=round(hit.score, 6),
-            )
-        )
-        pieces.append(f"{quote}[{marker}]")
+        citations.append(_citation(marker, hit, s, e))
+        pieces.append(f"{hit.text[s:e]}[{marker}]")
     return Answer(result.query, "".join(pieces), citations, result.hits, False, result.took_ms)
 
 
-log = logging.getLogger("dangjian.answer")
+def _citation(marker: int, hit: Hit, s: int = 0, e: int | None = None) -> Citation:
+    """``hit.text[s:e]`` (the whole passage by default) as the citation numbered ``marker``."""
+    e = len(hit.text) if e is None else e
+    return Citation(
+        marker=marker,
+        passage_id=hit.passage_id,
+        doc_id=hit.doc_id,
+        title=hit.title,
+        section_path=hit.section_path,
+        quote=hit.text[s:e],
+        start=hit.start + s,
+        end=hit.start + e,
+        page=hit.page,
+        citation=hit.citation,
+        score=round(hit.score, 6),
+    )
 
 
 def generated_answer(extractive: Answer, model) -> Answer:
@@ -97,22 +99,7 @@ def generated_answer(extractive: Answer, model) -> Answer:
         log.warning("language model failed (%s): %s", type(exc).__name__, exc)
         return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
     used = sorted({n for s in out.sentences for n in s.markers if n in hits})
-    citations = [
-        Citation(
-            marker=n,
-            passage_id=hits[n].passage_id,
-            doc_id=hits[n].doc_id,
-            title=hits[n].title,
-            section_path=hits[n].section_path,
-            quote=hits[n].text,
-            start=hits[n].start,
-            end=hits[n].end,
-            page=hits[n].page,
-            citation=hits[n].citation,
-            score=round(hits[n].score, 6),
-        )
-        for n in used
-    ]
+    citations = [_citation(n, hits[n]) for n in used]
     took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
     return replace(
         extractive, answer=out.text, citations=citations, generated=True, sentences=out.sentences, took_ms=took

@@ -208,10 +208,9 @@ def documents(index_dir: Path | None, collection: str | None, as_json: bool) -> 
 def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...], as_json: bool) -> None:
     """列出文档中的工作法、机制和品牌（工作法卡片）；给出名称（或简称）则只看这一张。"""
     from .errors import DangjianError
-    from .methods import build_cards, find_card
+    from .methods import find_card
 
-    records = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] in collection]
-    cards = build_cards(records)
+    cards = _method_cards(_kb(index_dir).open().iter_document_info(), collection)
     if name:
         card = find_card(cards, name)
         if card is None:
@@ -246,11 +245,10 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
 @_handle_errors
 def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], as_json: bool) -> None:
     """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处。"""
-    from .methods import build_cards
     from .quiz import make_quiz
 
-    records = [d for d in _kb(index_dir).open().iter_document_info() if not collection or d["collection"] in collection]
-    questions = make_quiz(build_cards(records), topic=topic, n=count, seed=seed)
+    cards = _method_cards(_kb(index_dir).open().iter_document_info(), collection)
+    questions = make_quiz(cards, topic=topic, n=count, seed=seed)
     if as_json:
         _dump([q.to_dict() for q in questions])
         return
@@ -304,6 +302,13 @@ def draft(index_dir, topic, template, outline_file, output, collection, per_sect
     for s in result.sections:
         if s.note:
             click.echo(f"{s.heading}：{s.note}")
+
+
+def _method_cards(records, collections):
+    """The method cards of the index records in ``collections`` (all when empty)."""
+    from .methods import build_cards
+
+    return build_cards(d for d in records if not collections or d["collection"] in collections)
 
 
 def _filters(collection, doc, doc_type, year):
@@ -404,14 +409,13 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
 def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
     """回答问题：摘取最相关的原文句子，每句标注出处编号（配置了大模型时由大模型作答并逐句核对）。"""
     from .llm import configured_model
-    from .methods import build_cards, named_in
+    from .methods import named_in
 
     settings = _settings()
     kb = _kb(index_dir)
     model = configured_model(settings)
     answer = kb.ask(question, k=k or settings.top_k, filters=_filters(collection, doc, doc_type, year), model=model)
-    docs = kb.searcher().docs.values()
-    card = named_in(build_cards(d for d in docs if not collection or d["collection"] in collection), question)
+    card = named_in(_method_cards(kb.searcher().docs.values(), collection), question)
     if as_json:
         _dump({**answer.to_dict(), "method": card.to_dict() if card else None})
         return

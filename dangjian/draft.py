@@ -21,7 +21,7 @@ from .index.search import Filters
 from .kb import KnowledgeBase
 from .llm import DRAFT_PROMPT, Generated, generate, materials
 from .officedoc import BODY_FONT, H1_FONT, SIZE_2, TITLE_FONT, add_paragraph, official_document
-from .text import normalize
+from .text import char_bigrams
 
 # Section headings and the words that find their material (the seed report's shape for 年度工作总结).
 TEMPLATES: dict[str, list[tuple[str, str]]] = {
@@ -122,14 +122,19 @@ class Draft:
     def save(self, path: Path) -> None:
         """Write ``.docx`` or ``.md``, by the file's suffix."""
         suffix = path.suffix.lower()
-        if suffix == ".docx":
-            self.save_docx(path)
-        elif suffix in (".md", ".markdown"):
-            path.write_text(self.to_markdown(), encoding="utf-8")
-        else:
+        if suffix not in (".docx", ".md", ".markdown"):
             raise DangjianError(
                 f"不支持的输出格式“{path.suffix or '（无后缀）'}”：请用 .docx 或 .md", code="bad_output"
             )
+        try:
+            if suffix == ".docx":
+                self.save_docx(path)
+            else:
+                path.write_text(self.to_markdown(), encoding="utf-8")
+        except OSError as exc:
+            raise DangjianError(
+                f"无法写入 {path}（{exc.strerror or exc}）：请检查目录是否存在、是否有写权限", code="bad_output"
+            ) from None
 
 
 EMPTY = "（知识库中没有找到这一部分的素材。）"
@@ -146,11 +151,6 @@ def outline_of(template: str | None, headings: list[str] | None) -> list[tuple[s
     if name not in TEMPLATES:
         raise DangjianError(f"没有模板“{name}”，可选：{'、'.join(TEMPLATES)}", code="bad_template")
     return TEMPLATES[name]
-
-
-def _bigrams(text: str) -> set[str]:
-    t = normalize(text)
-    return {t[i : i + 2] for i in range(len(t) - 1)}
 
 
 def _near_duplicate(a: set[str], b: set[str]) -> bool:
@@ -181,7 +181,7 @@ def make_draft(
         for hit in result.hits:
             if hit.text.rstrip().endswith(("：", ":")):
                 continue  # announces what follows (“汇报如下：”); the material is in the next passage
-            grams = _bigrams(hit.text)
+            grams = char_bigrams(hit.text)
             if any(_near_duplicate(grams, seen) for seen in used):
                 continue
             used.append(grams)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import DangjianError
-from .text import normalize
+from .text import char_bigrams, normalize
 
 SUPPORT = 0.5  # share of a sentence's character pairs that its cited passages must contain
 FLAG = "【未核实】"
@@ -63,11 +63,6 @@ class Generated:
         return sum(not s.supported for s in self.sentences)
 
 
-def _pairs(text: str) -> set[str]:
-    t = re.sub(r"[^0-9a-z\u3400-\u9fff]", "", normalize(text).lower())
-    return {t[i : i + 2] for i in range(len(t) - 1)}
-
-
 def check(text: str, sources: dict[int, str]) -> list[CheckedSentence]:
     """Each sentence of ``text`` with its [n] markers, and whether the passages it cites support it."""
     checked = []
@@ -80,10 +75,10 @@ def check(text: str, sources: dict[int, str]) -> list[CheckedSentence]:
         if _NOT_STATED_RE.match(body):  # the model says the passages do not answer: no claim to check
             checked.append(CheckedSentence(sentence, markers, True))
             continue
-        cited = "".join(sources.get(n, "") for n in markers)
-        pairs = _pairs(body)
-        covered = len(pairs & _pairs(cited)) / len(pairs) if pairs else 0.0
-        numbers_ok = all(n in normalize(cited) for n in _NUMBER_RE.findall(normalize(body)))
+        cited = normalize("".join(sources.get(n, "") for n in markers))
+        pairs = char_bigrams(body)
+        covered = len(pairs & char_bigrams(cited)) / len(pairs) if pairs else 0.0
+        numbers_ok = all(n in cited for n in _NUMBER_RE.findall(normalize(body)))
         checked.append(CheckedSentence(sentence, markers, bool(markers) and covered >= SUPPORT and numbers_ok))
     return checked
 

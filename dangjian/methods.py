@@ -156,19 +156,19 @@ def find_card(cards: list[MethodCard], name: str) -> MethodCard | None:
     """The card called ``name`` or one of its aliases (quotes and spacing ignored)."""
     wanted = normalize(name.strip().strip("“”\"'"))
     for card in cards:
-        if wanted in (normalize(n) for n in [card.name, *card.aliases]):
+        if wanted in (_normal(n) for n in (card.name, *card.aliases)):
             return card
     return None
 
 
 @lru_cache(maxsize=65536)
 def _normal(name: str) -> str:
+    """A card name normalised once (card names are looked up on every question)."""
     return normalize(name)
 
 
 def named_in(cards: list[MethodCard], question: str) -> MethodCard | None:
-    """The card whose name or alias the question uses (the longest such name wins). Runs on
-    every question, so card names are normalised once."""
+    """The card whose name or alias the question uses (the longest such name wins)."""
     q = normalize(question)
     best, length = None, 0
     for card in cards:

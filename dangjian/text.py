@@ -53,6 +53,16 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
+_NOT_WORD_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]")
+
+
+def char_bigrams(text: str) -> set[str]:
+    """Adjacent character pairs of ``text`` normalised, letters and digits and Chinese only: how
+    two texts overlap regardless of punctuation and spacing."""
+    t = _NOT_WORD_RE.sub("", normalize(text).lower())
+    return {t[i : i + 2] for i in range(len(t) - 1)}
+
+
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORDS_RE = re.compile(r"(?:[A-Za-z]+[^A-Za-z\n]+){2}[A-Za-z]")
 

@@ -13,6 +13,19 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 SEED = CORPUS / "000_47bfaefce9c6aa4d.txt"
+# The ten components of the seed report's “物业管理十联工作法”, in order.
+TEN_LIAN = [
+    "组织联建",
+    "资源联享",
+    "服务联动",
+    "矛盾联处",
+    "安全联防",
+    "疫情联控",
+    "活动联办",
+    "文化联育",
+    "环境联优",
+    "发展联促",
+]
 SHARED_DATA = Path(os.environ.get("DANGJIAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -82,3 +82,5 @@ def test_bad_requests_are_refused_in_chinese(kb, draft, tmp_path):
         make_draft(kb, " ")
     with pytest.raises(DangjianError, match="请用 .docx 或 .md"):
         draft.save(tmp_path / "总结.pdf")
+    with pytest.raises(DangjianError, match="无法写入"):
+        draft.save(tmp_path / "没有这个目录" / "总结.docx")

@@ -8,7 +8,7 @@ from dangjian.ingest import iter_documents, split_sections
 from dangjian.ingest.methods import find_methods
 from dangjian.methods import build_cards, find_card, named_in
 
-from .conftest import SEED, corpus_method_cards, method_records
+from .conftest import SEED, TEN_LIAN, corpus_method_cards, method_records
 
 # Hand-labelled (2026-11-27): every name in the seed report that a worker could apply or copy —
 # methods, mechanisms, numbered formulas and the brands of activities, places and platforms.
@@ -42,18 +42,6 @@ LABELLED = {
     "发展认同机制",
 }
 NOT_METHODS = {"新品牌", "新篇章", "小切口", "大变化", "两委", "三方", "攻坚战", "必修课", "人才资源库", "先动手不空手"}
-TEN_LINKS = [
-    "组织联建",
-    "资源联享",
-    "服务联动",
-    "矛盾联处",
-    "安全联防",
-    "疫情联控",
-    "活动联办",
-    "文化联育",
-    "环境联优",
-    "发展联促",
-]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +64,7 @@ def test_ten_links_has_its_ten_components_in_order_with_offsets(seed_methods):
     doc, found = seed_methods
     ten = found["物业管理十联工作法"]
     assert ten.kind == "工作法" and ten.count == 10
-    assert [c.text for c in ten.components] == TEN_LINKS
+    assert [c.text for c in ten.components] == TEN_LIAN
     assert all(doc.text[c.start : c.end] == c.text for c in ten.components)
     assert [c.start for c in ten.components] == sorted(c.start for c in ten.components)
 
@@ -98,7 +86,7 @@ def test_cards_merge_a_method_across_documents_by_name_or_alias():
     ten = find_card(cards, "十联工作法")
     assert ten is not None and ten.name == "物业管理十联工作法" and {"十联工作法", "十联"} <= set(ten.aliases)
     assert len(ten.documents) == 3  # the report, the experience material and the training plan
-    assert [c.text for c in ten.components] == TEN_LINKS
+    assert [c.text for c in ten.components] == TEN_LIAN
     for source in [ten.definition, *ten.mentions]:
         assert texts[source.doc_id][source.start : source.end] == source.quote
     assert any("满意度由2021年的72%提升到2023年的93%" in r.quote for r in ten.results)

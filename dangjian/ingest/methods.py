@@ -25,7 +25,6 @@ report thousands of times would otherwise cost time and space for nothing).
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 from ..schema import Document, Section
 from .patterns import cn_to_int
+from .structure import section_at
 
 _NUMERAL = "一二三四五六七八九十两"
 _QUOTED_RE = re.compile(r"“([^“”\n]{2,16})”")
@@ -60,7 +60,6 @@ METHOD_WORDS = (
 )
 # Words after a quoted name that say what kind of thing it names.
 _KIND_WORDS = ("活动", "工作法", "机制", "工程", "模式", "平台", "专区", "阵地", "品牌", "理念", "示范")
-_NUMBERED_RE = re.compile(rf"([{_NUMERAL}]+)([\u4e00-\u9fff])(?:[\u4e00-\u9fff]?[{_NUMERAL}]|)")
 _COUNTED_RE = re.compile(rf"([{_NUMERAL}]+)(个|联|项|条|种|手|好|共|化|心|必须|要|不)")
 _UNQUOTED_RE = re.compile(rf"(?<![\u4e00-\u9fff])([{_NUMERAL}][\u4e00-\u9fff]{{1,3}}(?:工作法|理念|机制|模式))")
 _LIST_ITEM = r"[^、，。；：“”\n]{2,16}"
@@ -139,7 +138,7 @@ def _places(text: str, mentions: list[Mention]) -> list[Component]:
     return list(found.values())
 
 
-def _outcomes(text: str, path_at: _Paths, mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+def _outcomes(text: str, sections: list[Section], mentions: list[Mention]) -> tuple[list[Mention], list[Mention]]:
     results: dict[int, Mention] = {}
     problems: dict[int, Mention] = {}
     for mention in mentions:
@@ -148,7 +147,7 @@ def _outcomes(text: str, path_at: _Paths, mentions: list[Mention]) -> tuple[list
             if start >= len(text):
                 break
             s, e = _sentence(text, start, start)
-            if e <= s or path_at(s) != mention.section_path:
+            if e <= s or section_at(sections, s).path != mention.section_path:
                 break
             sentence = Mention(s, e, s, e, text[s:e], mention.section_path)
             if _RESULT_RE.search(sentence.quote):
@@ -187,8 +186,8 @@ def aliases(name: str) -> list[str]:
     """Shorter names the text may use for ``name``: 物业管理十联工作法 → 十联工作法, 十联;
     五融四零工作法 → 五融四零; 五共理念 → 五共."""
     found = []
-    body = next((name[: -len(w)] for w in METHOD_WORDS if name.endswith(w)), "")
-    if len(body) >= 2 and _is_numbered(body + "　"):
+    body = _body(name)
+    if body and _is_numbered(body, shortest=2):
         found.append(body)
     m = _COUNTED_RE.search(name)
     if m and m.start() > 0:
@@ -198,8 +197,13 @@ def aliases(name: str) -> list[str]:
     return [a for a in dict.fromkeys(found) if a != name]
 
 
-def _is_numbered(name: str) -> bool:
-    if name[0] not in _NUMERAL or len(name) < 3:
+def _body(name: str) -> str | None:
+    """``name`` without the method word it ends with (物业管理十联工作法 → 物业管理十联), if any."""
+    return next((name[: -len(w)] for w in METHOD_WORDS if name.endswith(w)), None)
+
+
+def _is_numbered(name: str, shortest: int = 3) -> bool:
+    if len(name) < shortest or name[0] not in _NUMERAL:
         return False
     return bool(_COUNTED_RE.match(name)) or any(ch in _NUMERAL for ch in name[1:])
 
@@ -218,7 +222,7 @@ def _kind_after(text: str, end: int) -> str:
 def _accepts(name: str, text: str, end: int, quoted_times: int) -> bool:
     if not _NAME_CHARS_RE.match(name) or len(name) < 3:
         return False
-    body = next((name[: -len(w)] for w in METHOD_WORDS if name.endswith(w)), None)
+    body = _body(name)
     if body is not None and len(body) >= 2:
         return True
     return _is_numbered(name) or bool(_kind_after(text, end)) or quoted_times >= 2
@@ -236,23 +240,6 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     while s < e and text[s].isspace():
         s += 1
     return s, e
-
-
-class _Paths:
-    """The section path at an offset: the deepest section containing it. Sections are in
-    pre-order (parents before children, by start), so it is the last one starting at or before
-    the offset, or the nearest of its ancestors that still contains it."""
-
-    def __init__(self, sections: list[Section]):
-        self.sections = sections
-        self.starts = [s.start for s in sections]
-
-    def __call__(self, offset: int) -> list[str]:
-        i = bisect.bisect_right(self.starts, offset) - 1
-        section = self.sections[i] if i >= 0 else None
-        while section is not None and not section.start <= offset < section.end:
-            section = self.sections[section.parent] if section.parent is not None else None
-        return list(section.path) if section else []
 
 
 _LEADING_RE = re.compile(r"^(?:按照|通过|围绕|坚持|包括|推行|探索|实行|开展|即)")
@@ -337,14 +324,13 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
         if name not in names and not any(name in other for other in names):
             names[name] = m.start()
     found = []
-    path_at = _Paths(sections)
     for name in sorted(names, key=names.__getitem__):
         forms = sorted([name, *aliases(name)], key=len, reverse=True)
         pattern = re.compile("|".join(re.escape(f) for f in forms))
         mentions = []
         for m in itertools.islice(pattern.finditer(text), MAX_MENTIONS):
             s, e = _sentence(text, m.start(), m.end())
-            mentions.append(Mention(m.start(), m.end(), s, e, text[s:e], path_at(m.start())))
+            mentions.append(Mention(m.start(), m.end(), s, e, text[s:e], list(section_at(sections, m.start()).path)))
         count = promised_count(name)
         components: list[Component] = []
         defined_at = 0
@@ -355,7 +341,7 @@ def find_methods(doc: Document, sections: list[Section]) -> list[DocumentMethod]
                 items = _components(text, mention, quote_start, quote_end, name)
                 if len(items) > len(components) and (len(components) != count):
                     components, defined_at = items, i
-        results, problems = _outcomes(text, path_at, mentions)
+        results, problems = _outcomes(text, sections, mentions)
         kind = method_kind(name, after.get(name, ""))
         places = _places(text, mentions)
         found.append(DocumentMethod(name, kind, count, components, mentions, defined_at, results, problems, places))

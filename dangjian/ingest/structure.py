@@ -8,7 +8,7 @@ Document header lines (发文机关, 文号, 成文日期) become metadata, not 
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -310,11 +310,10 @@ def split_sections(doc: Document) -> list[Section]:
 
 
 def section_at(sections: list[Section], offset: int) -> Section:
-    """The deepest section containing ``offset`` (the root when no heading covers it)."""
-    best = sections[0]
-    for section in itertools.islice(sections, 1, None):
-        if section.start <= offset < section.end and section.depth > best.depth:
-            best = section
-        elif section.start > offset:
-            break
-    return best
+    """The deepest section containing ``offset`` (the root when no heading covers it). Sections
+    are in pre-order (a parent before its children, by start), so it is the last one starting at
+    or before ``offset``, or the nearest of its ancestors that still contains it."""
+    section = sections[max(bisect.bisect_right(sections, offset, key=lambda s: s.start) - 1, 0)]
+    while not section.start <= offset < section.end and section.parent is not None:
+        section = sections[section.parent]
+    return section

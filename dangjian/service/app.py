@@ -249,17 +249,9 @@ def _router(settings: Settings) -> APIRouter:
 
     @router.post("/quiz", response_model=list[schemas.QuizQuestion], summary="出题：填空、选择、判断，附答案和出处")
     def quiz(body: schemas.QuizRequest, request: Request, who: Who) -> list[schemas.QuizQuestion]:
-        kb = _kb(request)
         if body.collections:
-            _check_collections(kb, who, body.collections)
-            cards = build_cards(
-                info
-                for info in kb.searcher().docs.values()
-                if who.sees(info["collection"]) and info["collection"] in body.collections
-            )
-        else:
-            cards = _cards(request, who)
-        questions = make_quiz(cards, topic=body.topic, n=body.n, seed=body.seed)
+            _check_collections(_kb(request), who, body.collections)
+        questions = make_quiz(_cards(request, who, body.collections), topic=body.topic, n=body.n, seed=body.seed)
         return [schemas.QuizQuestion.model_validate(q.to_dict()) for q in questions]
 
     @router.get("/methods", response_model=list[schemas.MethodCard], summary="工作法卡片列表")
@@ -431,16 +423,23 @@ def _router(settings: Settings) -> APIRouter:
     return router
 
 
-def _cards(request: Request, who: Principal) -> list[MethodCard]:
-    """The method cards of the documents ``who`` may see, built once per index version and key scope."""
+def _cards(request: Request, who: Principal, collections: list[str] | None = None) -> list[MethodCard]:
+    """The method cards of the documents ``who`` may see (in ``collections`` when given), built
+    once per index version and scope."""
     searcher = _kb(request).searcher()
-    scope = (searcher.version.name, tuple(who.collections) if who.collections is not None else None)
+    wanted = set(collections) if collections else None
+    visible = tuple(who.collections) if who.collections is not None else None
+    scope = (searcher.version.name, visible, tuple(sorted(wanted or ())))
     cache: dict = request.app.state.cards
     cards = cache.get(scope)
     if cards is None:
         if len(cache) > 64:
             cache.clear()
-        cards = cache[scope] = build_cards(info for info in searcher.docs.values() if who.sees(info["collection"]))
+        cards = cache[scope] = build_cards(
+            info
+            for info in searcher.docs.values()
+            if who.sees(info["collection"]) and (wanted is None or info["collection"] in wanted)
+        )
     return cards
 
 

@@ -11,7 +11,7 @@ import pytest
 from dangjian.index.search import Filters, mentions_title, title_name
 from dangjian.kb import KnowledgeBase
 
-from ..conftest import CORPUS
+from ..conftest import CORPUS, TEN_LIAN
 
 # Written in a worker's own words before any tuning; the gold is located by a key phrase.
 SEED_QUESTIONS = [
@@ -27,18 +27,6 @@ SEED_QUESTIONS = [
     ("社区干部缺人、岗位空着没人补的问题", "社区后备力量储备不充分"),
 ]
 SEED_TITLE = "2022年基层党建工作完成情况及2023年工作谋划"
-TEN_LIAN = [
-    "组织联建",
-    "资源联享",
-    "服务联动",
-    "矛盾联处",
-    "安全联防",
-    "疫情联控",
-    "活动联办",
-    "文化联育",
-    "环境联优",
-    "发展联促",
-]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 
 from dangjian.ingest import chunk_sections, load_document, section_at, split_sections
 
-from ..conftest import SEED
+from ..conftest import SEED, TEN_LIAN
 
 EXPECTED_TREE = [
     (0, "2022年基层党建工作完成情况及2023年工作谋划"),
@@ -43,19 +43,6 @@ EXPECTED_TREE = [
     (3, "一是明确“方向引领机制”"),
     (3, "二是畅通“服务凝聚机制”"),
     (3, "三是优化“发展认同机制”"),
-]
-
-TEN_LIAN = [
-    "组织联建",
-    "资源联享",
-    "服务联动",
-    "矛盾联处",
-    "安全联防",
-    "疫情联控",
-    "活动联办",
-    "文化联育",
-    "环境联优",
-    "发展联促",
 ]
 
 
