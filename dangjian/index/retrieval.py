@@ -1,0 +1,108 @@
+"""What search reads from a store: document records, passages, and BM25 and dense candidates.
+
+``Searcher`` ranks; a retrieval only fetches. ``LocalRetrieval`` reads one local index version
+(FAISS + bm25s + JSONL files, all in this process); ``dangjian.stores.milvus.MilvusRetrieval``
+asks a Milvus server for the same things. Both give each passage an integer ``row`` that is
+stable while the retrieval is open, and take filters as a boolean array over ``doc_ids``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import IndexCorruptError
+from ..schema import Passage
+from .dense import DenseIndex
+from .lexical import LexicalIndex
+from .store import IndexVersion
+
+
+class Retrieval(Protocol):
+    name: str  # the version (local) or generation (Milvus) being read
+    manifest: dict[str, Any]
+    home: str  # where the index lives, for messages
+    docs: dict[str, dict[str, Any]]  # doc_id -> the small record of ``store.document_info``
+    doc_ids: list[str]
+    passage_counts: dict[str, int]
+    names: list[str]  # the corpus's names, for the tokenizer's dictionary
+    n: int  # passages
+
+    def passage(self, row: int) -> Passage: ...
+
+    def lexical_search(
+        self, tokens: list[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def dense_search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
+        """BM25 idf of each token (0 for a word the corpus never uses) and the largest idf."""
+        ...
+
+    def document(self, info: dict[str, Any]): ...
+
+
+class LocalIndexes:
+    """FAISS and BM25 over the same rows: what ranking needs of a local index."""
+
+    def __init__(self, dense: DenseIndex, lexical: LexicalIndex, passage_doc: np.ndarray | None = None):
+        self.dense = dense
+        self.lexical = lexical
+        self.n = lexical.n
+        self._passage_doc = passage_doc  # row -> position in doc_ids, for filters
+
+    def _rows(self, allowed: np.ndarray | None) -> np.ndarray | None:
+        return None if allowed is None else allowed[self._passage_doc]
+
+    def lexical_search(self, tokens, k, allowed):
+        return self.lexical.search(tokens, k, self._rows(allowed))
+
+    def dense_search(self, query, k, allowed):
+        return self.dense.search(query, k, self._rows(allowed))
+
+    def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
+        max_idf = float(self.lexical.idf.max()) if self.lexical.n else 1.0
+        return {t: self.lexical.term_idf(t) for t in set(tokens)}, max_idf
+
+
+class LocalRetrieval(LocalIndexes):
+    """One local index version, loaded into this process."""
+
+    def __init__(self, version: IndexVersion):
+        self.version = version
+        self.name = version.name
+        self.manifest = version.manifest
+        self.home = str(version.home)
+        self.passages: list[Passage] = list(version.iter_passages())
+        self.docs: dict[str, dict[str, Any]] = {doc["doc_id"]: doc for doc in version.iter_document_info()}
+        self.doc_ids = list(self.docs)
+        try:
+            dense = DenseIndex.load(
+                self.manifest["dense"]["kind"], version.path / "vectors.npy", version.path / "dense.faiss"
+            )
+            lexical = LexicalIndex.load(version.path / "lexical")
+        except (OSError, KeyError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"索引 {version.path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
+            ) from None
+        if dense.n != len(self.passages) or lexical.n != len(self.passages):
+            raise IndexCorruptError(f"索引 {version.path} 的文件条数不一致；请运行 dangjian reindex 重建")
+        self.names = version.names()
+        doc_index = {d: i for i, d in enumerate(self.doc_ids)}
+        super().__init__(dense, lexical, np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32))
+        counts = np.bincount(self._passage_doc, minlength=len(self.doc_ids)).tolist()
+        self.passage_counts: dict[str, int] = dict(zip(self.doc_ids, counts))
+
+    def passage(self, row: int) -> Passage:
+        return self.passages[row]
+
+    def document(self, info: dict[str, Any]):
+        return self.version.document(info)
+
+
+def open_retrieval(version) -> Retrieval:
+    """The retrieval of a local ``IndexVersion`` or of a Milvus store's current generation."""
+    opener = getattr(version, "retrieval", None)
+    return opener() if opener is not None else LocalRetrieval(version)
