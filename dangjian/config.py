@@ -19,7 +19,13 @@ from .ingest.common import DEFAULT_MAX_FILE_MB
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGJIAN_", extra="ignore")
 
-    index_dir: Path = Field(Path("dangjian_data"), description="索引目录")
+    index_dir: Path = Field(Path("dangjian_data"), description="索引目录（使用 Milvus 时只存放 API 密钥和上传文件）")
+    store_uri: str = Field(
+        "",
+        description="存储位置：留空用本地索引目录；以 .db 结尾的路径用 milvus-lite；http://主机:19530 用 Milvus 服务器或集群",
+    )
+    store_token: str = Field("", description="Milvus 令牌（用户名:密码 或 API key），无认证时留空")
+    store_prefix: str = Field("dangjian", description="Milvus 中本知识库的集合名前缀（一个 Milvus 可放多个知识库）")
     chunk_target_chars: int = Field(DEFAULT_TARGET_CHARS, ge=20, le=5000, description="段落目标长度（字）")
     chunk_max_chars: int = Field(DEFAULT_MAX_CHARS, ge=20, le=10000, description="段落最大长度（字）")
     max_file_mb: float = Field(DEFAULT_MAX_FILE_MB, gt=0, description="单个文件大小上限（MB）")

@@ -34,6 +34,8 @@ from .ingest.methods import aliases, find_methods, promised_count
 from .ingest.names import find_names, is_method_like, merge_names
 from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
 from .schema import Answer, Document, Passage, Section
+from .stores import is_milvus_uri
+from .stores.milvus import MilvusStore
 from .text import Tokenizer, dictionary_hash, normalize, searchable_text
 
 # progress(stage, done, total): stage is "parse" (files) or "embed" (passages)
@@ -85,7 +87,12 @@ class KnowledgeBase:
         dense_index: str = "auto",
         embed_context: str = "none",
         search_settings: SearchSettings | None = None,
+        store_uri: str = "",
+        store_token: str = "",
+        store_prefix: str = "dangjian",
     ):
+        """``store_uri`` empty: the index lives in ``index_dir``; a ``.db`` path or a Milvus
+        address: it lives in Milvus, and ``index_dir`` keeps only API keys and uploads."""
         if not 20 <= target_chars <= max_chars:
             raise DangjianError(
                 f"段落长度设置不正确：目标长度 {target_chars} 应在 20 到最大长度 {max_chars} 之间", code="bad_setting"
@@ -95,7 +102,16 @@ class KnowledgeBase:
                 f"未知的 embed_context“{embed_context}”，可选：{'、'.join(EMBED_CONTEXTS)}", code="bad_setting"
             )
         choose_kind(dense_index, 0)  # validate early
-        self.store = IndexStore(index_dir)
+        if not store_uri:
+            self.store: IndexStore | MilvusStore = IndexStore(index_dir)
+        elif is_milvus_uri(store_uri):
+            self.store = MilvusStore(store_uri, token=store_token, prefix=store_prefix, state_dir=index_dir)
+        else:
+            raise DangjianError(
+                f"无法识别的存储地址“{store_uri}”：请用以 .db 结尾的文件路径（milvus-lite）"
+                f"或 http://主机:19530（Milvus 服务器），留空则使用本地索引目录",
+                code="bad_setting",
+            )
         self._embedder = embedder
         self.target_chars = target_chars
         self.max_chars = max_chars
@@ -136,6 +152,9 @@ class KnowledgeBase:
             dense_index=settings.dense_index,
             embed_context=settings.embed_context,
             search_settings=search,
+            store_uri=settings.store_uri,
+            store_token=settings.store_token,
+            store_prefix=settings.store_prefix,
         )
 
     @property
@@ -358,6 +377,8 @@ class KnowledgeBase:
         Kept passages keep their vectors and tokens; only new passages are embedded, and only
         passages that mention a name added to or dropped from the dictionary are re-tokenised.
         """
+        if isinstance(self.store, MilvusStore):
+            return self._commit_milvus(old, new_docs, new_passages, removed, progress)
         kept: list[Passage] = []
         kept_rows: list[int] = []
         names_by_doc: dict[str, list[str]] = {}
@@ -415,12 +436,46 @@ class KnowledgeBase:
                 "abstain": calibrate_abstention(LocalIndexes(dense, lexical), tokenizer, self.embedder),
             }
 
-        manifest = {
+        return self.store.write(
+            documents=documents(),
+            passages=all_passages,
+            names=names,
+            manifest=self._manifest(names),
+            artifacts=artifacts,
+        )
+
+    def _manifest(self, names: list[str]) -> dict[str, Any]:
+        return {
             "dangjian_version": __version__,
             "dictionary_hash": dictionary_hash(names),
             "chunking": {"target_chars": self.target_chars, "max_chars": self.max_chars},
             "embed_context": self.embed_context,
         }
-        return self.store.write(
-            documents=documents(), passages=all_passages, names=names, manifest=manifest, artifacts=artifacts
+
+    def _commit_milvus(self, old, new_docs, new_passages, removed, progress):
+        """The same change written to Milvus: rows out and in, one generation later."""
+        names_by_doc: dict[str, list[str]] = {}
+        if old is not None:
+            names_by_doc = {
+                i["doc_id"]: i.get("names", []) for i in old.iter_document_info() if i["doc_id"] not in removed
+            }
+        names_by_doc.update({doc.doc_id: doc.metadata.get("names", []) for doc, _ in new_docs})
+        names = merge_names(*names_by_doc.values())
+        tokenizer = Tokenizer(extra_words=names)
+        changed = set(names) ^ set(old.names()) if old is not None else set()
+        changed |= {normalize(n).lower() for n in changed}
+
+        def tokenize(passage: Passage) -> list[str]:
+            return tokenizer.tokenize(lexical_text(passage))
+
+        return self.store.commit(
+            new_docs=new_docs,
+            passages=new_passages,
+            vectors=self._embed(new_passages, progress),
+            tokens=[tokenize(p) for p in new_passages],
+            removed=removed if old is not None else None,
+            manifest={**self._manifest(names), "embedder": self.embedder.identity()},
+            tokenize=tokenize,
+            changed_names=sorted(changed),
+            calibrate=lambda version: calibrate_abstention(version.retrieval(), tokenizer, self.embedder),
         )

@@ -1,0 +1,629 @@
+"""The knowledge base on Milvus: milvus-lite (a ``.db`` path) or a Milvus server or cluster.
+
+Four collections, named ``<prefix>_<what>``:
+
+- ``passages``: one row per passage. ``row`` (INT64, a hash of the passage id, so writing the
+  same document twice writes the same rows), ``doc_id``, ``collection``, ``type``, ``year``,
+  ``gen`` (the generation that wrote it), ``data`` (the passage as JSON: text, offsets, section
+  path, page), ``tokens`` (the project's jieba tokens of the passage, space-separated, so BM25
+  in Milvus sees exactly the words the local index sees), ``sparse`` (Milvus's BM25 function
+  of ``tokens``) and ``dense`` (the embedder's vector).
+- ``documents``: each document's record (``kind`` "info") and its full text, structure and
+  sections (``kind`` "body"), in chunks that fit a VARCHAR.
+- ``terms``: passages per token (document frequency), for the idf weights ranking needs.
+- ``meta``: the manifest (generation, embedder, counts, abstention calibration) and writers'
+  lock leases.
+
+Readers see generation G: passages and documents with ``gen <= G``. A writer takes the lock,
+removes what a crashed writer left (``gen > G``), writes its rows with ``gen = G + 1`` and only
+then replaces the manifest, so a reader never sees half a write. Ranking is the project's own
+(``Searcher``): Milvus returns BM25 and dense candidates with their scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DangjianError, IndexNotFoundError
+from ..index.store import FORMAT_VERSION, document_info
+from ..ingest.names import merge_names
+from ..schema import Document, Passage, Section
+
+log = logging.getLogger("dangjian.milvus")
+
+# Milvus scores BM25 as idf·tf·(k1+1)/(tf + k1·(…)); bm25s (the local index) leaves out the
+# (k1+1): dividing by it makes the two agree, and so the match ratios abstention is calibrated on.
+BM25_K1 = 1.2
+BM25_B = 0.75
+BM25_SCALE = 1.0 / (BM25_K1 + 1.0)
+VARCHAR_MAX = 65535
+CHUNK_CHARS = 16000  # a VARCHAR holds 65,535 bytes: 16,000 characters of up to 4 bytes
+BATCH = 256
+QUERY_BATCH = 1000
+LEASE_S = 60.0  # a writer that stops renewing its lease for this long is presumed dead
+SETTLE_S = 0.5  # larger than the clock skew between writers' machines
+LOCK_WAIT_S = 600.0
+_NON_WORD_RE = re.compile(r"\W+")
+
+
+def clean_token(token: str) -> str:
+    """A token as both Milvus analyzers (whitespace, and milvus-lite's ``\\w+``) keep it whole."""
+    return _NON_WORD_RE.sub("_", token.lower()).strip("_")
+
+
+def token_text(tokens: Iterable[str]) -> str:
+    return " ".join(t for t in map(clean_token, tokens) if t)
+
+
+def row_id(passage_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(passage_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def idf(n: int, df: int) -> float:
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+def _quote(values: Iterable[str]) -> str:
+    return "[" + ",".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+class MilvusStore:
+    """The knowledge base's collections in one Milvus database."""
+
+    remote = True
+
+    def __init__(self, uri: str, *, token: str = "", prefix: str = "dangjian", state_dir: str | Path = "dangjian_data"):
+        self.uri = uri
+        self.token = token
+        self.prefix = prefix
+        self.home = Path(state_dir)  # API keys, collection list and uploads stay on local disk
+        self._client = None
+        self._client_lock = threading.Lock()
+        self.analyzer: str | None = None
+
+    def __repr__(self) -> str:
+        return f"MilvusStore({self.uri!r}, prefix={self.prefix!r})"
+
+    # --- connection and collections -----------------------------------------------------------
+
+    @property
+    def client(self):
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._connect()
+        return self._client
+
+    def _connect(self):
+        try:
+            from pymilvus import MilvusClient
+        except ImportError:
+            raise DangjianError(
+                "使用 Milvus 存储需要安装 pymilvus：pip install 'dangjian[milvus]'", code="missing_dependency"
+            ) from None
+        if self.uri.endswith(".db"):
+            Path(self.uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return MilvusClient(uri=self.uri, token=self.token, timeout=30)
+        except Exception as exc:  # pymilvus raises MilvusException and grpc errors alike
+            raise DangjianError(
+                f"无法连接 Milvus：{self.uri}（{exc}）；请检查地址、端口和令牌（DANGJIAN_STORE_TOKEN）",
+                code="store_unavailable",
+            ) from None
+
+    def name(self, what: str) -> str:
+        return f"{self.prefix}_{what}"
+
+    def _call(self, fn: Callable, *args, **kwargs):
+        """A Milvus call whose failure becomes a Chinese error naming the store."""
+        try:
+            return fn(*args, **kwargs)
+        except DangjianError:
+            raise
+        except Exception as exc:
+            raise DangjianError(
+                f"Milvus 操作失败：{self.uri}（{exc}）；已有数据不受影响，请稍后重试", code="store_unavailable"
+            ) from None
+
+    def _ensure_collections(self, dim: int | None = None) -> None:
+        """Create the collections that are missing (``passages`` only when ``dim`` is given)."""
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self.client
+        for what in ("meta", "terms", "documents"):
+            if c.has_collection(self.name(what)):
+                continue
+            schema = c.create_schema(auto_id=False)
+            schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
+            if what == "terms":
+                schema.add_field("df", DataType.INT64)
+            else:
+                schema.add_field("kind", DataType.VARCHAR, max_length=32)
+                schema.add_field("data", DataType.VARCHAR, max_length=VARCHAR_MAX)
+            if what == "documents":
+                schema.add_field("doc_id", DataType.VARCHAR, max_length=256)
+                schema.add_field("part", DataType.INT64)
+                schema.add_field("gen", DataType.INT64)
+            schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector in every collection
+            index = c.prepare_index_params()
+            index.add_index("v", index_type="FLAT", metric_type="L2")
+            c.create_collection(self.name(what), schema=schema, index_params=index, consistency_level="Strong")
+        if dim is None or c.has_collection(self.name("passages")):
+            return
+        # milvus-lite has no whitespace tokenizer; its standard one (\w+) keeps our tokens whole too
+        lite = str(self._call(c.get_server_version)).startswith("milvus_lite")
+        analyzer = "standard" if lite else "whitespace"
+        schema = c.create_schema(auto_id=False)
+        schema.add_field("row", DataType.INT64, is_primary=True)
+        schema.add_field("passage_id", DataType.VARCHAR, max_length=512)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=256)
+        schema.add_field("collection", DataType.VARCHAR, max_length=512)
+        schema.add_field("type", DataType.VARCHAR, max_length=256)
+        schema.add_field("year", DataType.INT64)
+        schema.add_field("gen", DataType.INT64)
+        schema.add_field("data", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field(
+            "tokens",
+            DataType.VARCHAR,
+            max_length=VARCHAR_MAX,
+            enable_analyzer=True,
+            analyzer_params={"tokenizer": analyzer},
+        )
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_function(
+            Function(
+                name="bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["tokens"],
+                output_field_names=["sparse"],
+            )
+        )
+        index = c.prepare_index_params()
+        index.add_index(
+            "sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+        )
+        index.add_index("dense", index_type="FLAT", metric_type="IP")
+        try:
+            c.create_collection(self.name("passages"), schema=schema, index_params=index, consistency_level="Strong")
+            return
+        except Exception as exc:
+            if analyzer == "standard":
+                raise
+            log.info("whitespace analyzer refused (%s); using standard", exc)
+
+    # --- the manifest -------------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any] | None:
+        if not self._call(self.client.has_collection, self.name("meta")):
+            return None
+        rows = self._call(self.client.get, self.name("meta"), ids=["manifest"], output_fields=["data"])
+        return json.loads(rows[0]["data"]) if rows else None
+
+    def exists(self) -> bool:
+        return self.manifest() is not None
+
+    def current_name(self) -> str | None:
+        m = self.manifest()
+        return generation_name(m["generation"]) if m else None
+
+    def open(self) -> MilvusVersion:
+        m = self.manifest()
+        if m is None:
+            raise IndexNotFoundError(
+                f"Milvus 存储 {self.uri}（前缀 {self.prefix}）中还没有知识库；请先运行 dangjian ingest 或 dangjian migrate"
+            )
+        return MilvusVersion(self, m)
+
+    def _put_meta(self, key: str, kind: str, data: dict[str, Any]) -> None:
+        row = {"key": key, "kind": kind, "data": json.dumps(data, ensure_ascii=False), "v": [0.0, 0.0]}
+        self._call(self.client.upsert, self.name("meta"), [row])
+
+    # --- the writers' lock ----------------------------------------------------------------------
+
+    @contextmanager
+    def write_lock(self, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        """One writer at a time across every process and machine sharing this store.
+
+        A writer adds a lease (its arrival time), waits until any lease added before it would be
+        visible, and goes when its lease is the oldest live one; it renews the lease while it
+        writes, and a lease not renewed for ``LEASE_S`` is ignored (its writer died).
+        """
+        self._ensure_collections()
+        key = f"lock#{uuid.uuid4().hex}"
+        lease = {"arrived": time.time(), "owner": f"{socket.gethostname()}:{os.getpid()}"}
+        renew = threading.Event()
+
+        def put() -> None:
+            self._put_meta(key, "lock", {**lease, "renewed": time.time()})
+
+        put()
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                time.sleep(SETTLE_S)
+                put()
+                if self._first_lease() == key:
+                    break
+                if time.monotonic() > deadline:
+                    raise DangjianError(
+                        f"另一个导入任务正在写入 Milvus 存储 {self.uri}，已等待 {wait_s:.0f} 秒；请稍后再试",
+                        code="index_busy",
+                    )
+
+            def heartbeat() -> None:
+                while not renew.wait(LEASE_S / 4):
+                    try:
+                        put()
+                    except DangjianError:
+                        log.warning("could not renew the write lease on %s", self.uri)
+
+            threading.Thread(target=heartbeat, name="dangjian-milvus-lease", daemon=True).start()
+            yield
+        finally:
+            renew.set()
+            try:
+                self._call(self.client.delete, self.name("meta"), ids=[key])
+            except DangjianError:
+                log.warning("could not remove the write lease %s on %s (it expires by itself)", key, self.uri)
+
+    def _first_lease(self) -> str | None:
+        rows = self._call(self.client.query, self.name("meta"), filter='kind == "lock"', output_fields=["key", "data"])
+        now = time.time()
+        live = []
+        for row in rows:
+            lease = json.loads(row["data"])
+            if now - lease["renewed"] < LEASE_S:
+                live.append((lease["arrived"], row["key"]))
+            else:
+                self._call(self.client.delete, self.name("meta"), ids=[row["key"]])
+        return min(live)[1] if live else None
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _query_all(self, what: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+        it = self._call(
+            self.client.query_iterator, self.name(what), batch_size=QUERY_BATCH, filter=expr, output_fields=fields
+        )
+        try:
+            while True:
+                batch = self._call(it.next)
+                if not batch:
+                    return
+                yield from batch
+        finally:
+            it.close()
+
+    def _chunks(self, expr: str) -> dict[str, str]:
+        """doc_id -> the concatenated ``data`` of the ``documents`` rows matching ``expr``."""
+        parts: dict[str, list[tuple[int, str]]] = {}
+        for row in self._query_all("documents", expr, ["doc_id", "part", "data"]):
+            parts.setdefault(row["doc_id"], []).append((row["part"], row["data"]))
+        return {d: "".join(text for _, text in sorted(chunks)) for d, chunks in parts.items()}
+
+    def document_infos(self, gen: int) -> list[dict[str, Any]]:
+        infos = [json.loads(text) for text in self._chunks(f'kind == "info" and gen <= {gen}').values()]
+        return sorted(infos, key=lambda info: (info.get("added", 0), info["doc_id"]))
+
+    def document_body(self, doc_id: str, gen: int) -> tuple[Document, list[Section]]:
+        text = self._chunks(f'kind == "body" and doc_id == {json.dumps(doc_id)} and gen <= {gen}').get(doc_id)
+        if text is None:
+            raise IndexNotFoundError(f"Milvus 存储中找不到文档 {doc_id}")
+        row = json.loads(text)
+        sections = [Section(**s) for s in row.pop("sections", [])]
+        return Document.from_dict(row), sections
+
+    def document_frequencies(self, tokens: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in range(0, len(tokens), QUERY_BATCH):
+            part = tokens[i : i + QUERY_BATCH]
+            rows = self._call(self.client.get, self.name("terms"), ids=part, output_fields=["df"])
+            out.update({row["key"]: int(row["df"]) for row in rows})
+        return out
+
+    # --- writing (inside ``write_lock``) -------------------------------------------------------
+
+    def commit(
+        self,
+        *,
+        new_docs: list[tuple[Document, list[Section]]],
+        passages: list[Passage],
+        vectors: np.ndarray,
+        tokens: list[list[str]],
+        removed: set[str] | None,
+        manifest: dict[str, Any],
+        tokenize: Callable[[Passage], list[str]] | None = None,
+        changed_names: Iterable[str] = (),
+        calibrate: Callable[[MilvusVersion], dict[str, Any]] | None = None,
+    ) -> MilvusVersion:
+        """Write generation G + 1: ``removed`` documents (None: all) out, ``new_docs`` in.
+
+        ``tokens`` holds each new passage's BM25 tokens; kept passages that mention one of
+        ``changed_names`` (added to or dropped from the dictionary) are re-tokenised by
+        ``tokenize``, as in a local index.
+        """
+        old = self.manifest()
+        gen = old["generation"] if old else 0
+        new_gen = gen + 1
+        c = self.client
+        if removed is None:  # everything is rewritten (reindex, migrate): maybe another embedder
+            for what in ("passages", "documents", "terms"):
+                self._call(c.drop_collection, self.name(what))
+            old = None
+        self._ensure_collections(int(manifest["embedder"]["dimension"]))
+        # what a writer that crashed before switching the manifest left behind
+        self._call(c.delete, self.name("passages"), filter=f"gen > {gen}")
+        self._call(c.delete, self.name("documents"), filter=f"gen > {gen}")
+
+        infos = {info["doc_id"]: info for info in (self.document_infos(gen) if old else [])}
+        removed = removed or set()
+        df: Counter[str] = Counter()
+        gone = sorted(removed & set(infos))
+        for i in range(0, len(gone), 100):
+            expr = f"doc_id in {_quote(gone[i : i + 100])}"
+            for row in self._query_all("passages", expr, ["tokens"]):
+                df.subtract(set(row["tokens"].split()))
+            self._call(c.delete, self.name("passages"), filter=expr)
+            self._call(c.delete, self.name("documents"), filter=expr)
+
+        removed_passages = sum(infos.pop(doc_id).get("passages", 0) for doc_id in gone)
+        if tokenize is not None:
+            self._retokenize(gen, changed_names, tokenize, df)
+        per_doc = Counter(p.doc_id for p in passages)
+        doc_fields: dict[str, dict[str, Any]] = {}
+        added = max((info.get("added", 0) for info in infos.values()), default=0)
+        doc_rows = []
+        for doc, sections in new_docs:
+            added += 1
+            info = {**document_info(doc), "passages": per_doc[doc.doc_id], "added": added}
+            infos[doc.doc_id] = info
+            doc_fields[doc.doc_id] = info
+            body = json.dumps({**doc.to_dict(), "sections": [s.to_dict() for s in sections]}, ensure_ascii=False)
+            for kind, text in (("info", json.dumps(info, ensure_ascii=False)), ("body", body)):
+                for part, start in enumerate(range(0, max(len(text), 1), CHUNK_CHARS)):
+                    doc_rows.append(
+                        {
+                            "key": f"{doc.doc_id}#{kind}{part}",
+                            "kind": kind,
+                            "data": text[start : start + CHUNK_CHARS],
+                            "doc_id": doc.doc_id,
+                            "part": part,
+                            "gen": new_gen,
+                            "v": [0.0, 0.0],
+                        }
+                    )
+        rows = []
+        for p, vector, toks in zip(passages, vectors, tokens):
+            text = token_text(toks)
+            df.update(set(text.split()))
+            info = doc_fields.get(p.doc_id) or infos[p.doc_id]
+            rows.append(
+                {
+                    "row": row_id(p.passage_id),
+                    "passage_id": p.passage_id,
+                    "doc_id": p.doc_id,
+                    "collection": info.get("collection") or "",
+                    "type": info.get("type") or "",
+                    "year": info.get("year") or -1,
+                    "gen": new_gen,
+                    "data": json.dumps(p.to_dict(), ensure_ascii=False),
+                    "tokens": text,
+                    "dense": np.asarray(vector, dtype=np.float32).tolist(),
+                }
+            )
+            if len(rows) == BATCH:
+                self._call(c.upsert, self.name("passages"), rows)
+                rows = []
+        if rows:
+            self._call(c.upsert, self.name("passages"), rows)
+        for i in range(0, len(doc_rows), 64):
+            self._call(c.upsert, self.name("documents"), doc_rows[i : i + 64])
+        self._update_terms(df)
+
+        n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
+        full = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "store": "milvus",
+            "generation": new_gen,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "counts": {"documents": len(infos), "passages": n_passages},
+        }
+        version = MilvusVersion(self, full)
+        if calibrate is not None:
+            full["abstain"] = calibrate(version)
+        self._put_meta("manifest", "manifest", full)
+        return version
+
+    def _retokenize(
+        self, gen: int, names: Iterable[str], tokenize: Callable[[Passage], list[str]], df: Counter
+    ) -> None:
+        seen: set[int] = set()
+        fields = ["row", "passage_id", "doc_id", "collection", "type", "year", "gen", "data", "tokens", "dense"]
+        for name in names:
+            pattern = name.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
+            rows = []
+            for row in self._query_all("passages", f'gen <= {gen} and data like "%{pattern}%"', fields):
+                if row["row"] in seen:
+                    continue
+                seen.add(row["row"])
+                text = token_text(tokenize(Passage.from_dict(json.loads(row["data"]))))
+                if text != row["tokens"]:
+                    df.subtract(set(row["tokens"].split()))
+                    df.update(set(text.split()))
+                    rows.append({**row, "tokens": text, "dense": list(row["dense"])})
+            for i in range(0, len(rows), BATCH):
+                self._call(self.client.upsert, self.name("passages"), rows[i : i + BATCH])
+
+    def _update_terms(self, delta: Counter) -> None:
+        """Add ``delta`` to the stored document frequencies (a term at 0 is dropped)."""
+        changed = sorted(t for t, d in delta.items() if d)
+        current = self.document_frequencies(changed)
+        keep, drop = [], []
+        for term in changed:
+            df = current.get(term, 0) + delta[term]
+            (keep if df > 0 else drop).append({"key": term, "df": df, "v": [0.0, 0.0]})
+        for i in range(0, len(keep), QUERY_BATCH):
+            self._call(self.client.upsert, self.name("terms"), keep[i : i + QUERY_BATCH])
+        for i in range(0, len(drop), QUERY_BATCH):
+            self._call(self.client.delete, self.name("terms"), ids=[r["key"] for r in drop[i : i + QUERY_BATCH]])
+
+    def iter_passage_rows(self, gen: int, fields: list[str]) -> Iterator[dict[str, Any]]:
+        return self._query_all("passages", f"gen <= {gen}", fields)
+
+
+def generation_name(gen: int) -> str:
+    return f"g{gen:06d}"
+
+
+class MilvusVersion:
+    """One generation of a Milvus store, as a reader sees it (the local ``IndexVersion``'s API)."""
+
+    def __init__(self, store: MilvusStore, manifest: dict[str, Any]):
+        self.store = store
+        self.manifest = manifest
+        self.generation: int = manifest["generation"]
+        self.name = generation_name(self.generation)
+        self.home = f"{store.uri}（前缀 {store.prefix}）"
+
+    @cached_property
+    def _infos(self) -> list[dict[str, Any]]:
+        return self.store.document_infos(self.generation)
+
+    def iter_document_info(self) -> Iterator[dict[str, Any]]:
+        return iter(self._infos)
+
+    def document(self, info: dict[str, Any]) -> tuple[Document, list[Section]]:
+        return self.store.document_body(info["doc_id"], self.generation)
+
+    def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
+        for info in self._infos:
+            yield self.document(info)
+
+    def iter_passages(self) -> Iterator[Passage]:
+        for row in self.store.iter_passage_rows(self.generation, ["data"]):
+            yield Passage.from_dict(json.loads(row["data"]))
+
+    def names(self) -> list[str]:
+        return merge_names(*(info.get("names", []) for info in self._infos))
+
+    def retrieval(self) -> MilvusRetrieval:
+        return MilvusRetrieval(self)
+
+
+class MilvusRetrieval:
+    """BM25 and dense candidates from Milvus for ``Searcher`` (see ``index.retrieval``)."""
+
+    MAX_CACHED = 50_000
+
+    def __init__(self, version: MilvusVersion):
+        self.version = version
+        self.store = version.store
+        self.name = version.name
+        self.manifest = version.manifest
+        self.home = version.home
+        self.docs = {info["doc_id"]: info for info in version.iter_document_info()}
+        self.doc_ids = list(self.docs)
+        self.passage_counts = {d: int(info.get("passages", 0)) for d, info in self.docs.items()}
+        self.names = version.names()
+        self.n = int(self.manifest["counts"]["passages"])
+        self._passages: dict[int, Passage] = {}
+        self._weights: dict[str, float] = {}
+
+    def document(self, info: dict[str, Any]):
+        return self.version.document(info)
+
+    def passage(self, row: int) -> Passage:
+        p = self._passages.get(row)
+        if p is None:
+            rows = self.store._call(
+                self.store.client.get, self.store.name("passages"), ids=[row], output_fields=["data"]
+            )
+            p = self._remember(row, rows[0]["data"])
+        return p
+
+    def _remember(self, row: int, data: str) -> Passage:
+        if len(self._passages) > self.MAX_CACHED:
+            self._passages.clear()
+        p = self._passages[row] = Passage.from_dict(json.loads(data))
+        return p
+
+    def _filter(self, allowed: np.ndarray | None) -> str | None:
+        expr = f"gen <= {self.version.generation}"
+        if allowed is None:
+            return expr
+        ok = [d for d, keep in zip(self.doc_ids, allowed.tolist()) if keep]
+        if not ok:
+            return None
+        if len(ok) == len(self.doc_ids):
+            return expr
+        if len(ok) <= len(self.doc_ids) - len(ok):
+            return f"{expr} and doc_id in {_quote(ok)}"
+        return f"{expr} and doc_id not in {_quote(d for d, keep in zip(self.doc_ids, allowed.tolist()) if not keep)}"
+
+    def _search(self, data, field: str, metric: str, k: int, allowed) -> tuple[np.ndarray, np.ndarray]:
+        expr = self._filter(allowed)
+        if expr is None or k <= 0 or self.n == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        result = self.store._call(
+            self.store.client.search,
+            self.store.name("passages"),
+            data=[data],
+            anns_field=field,
+            limit=k,
+            filter=expr,
+            output_fields=["data"],
+            search_params={"metric_type": metric},
+        )
+        ids, scores = [], []
+        for hit in result[0]:
+            row = int(hit["row"] if "row" in hit else hit["id"])
+            score = abs(float(hit["distance"])) * BM25_SCALE if metric == "BM25" else float(hit["distance"])
+            if metric == "BM25" and score <= 0:
+                continue
+            self._remember(row, hit["entity"]["data"])
+            ids.append(row)
+            scores.append(score)
+        return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+
+    def lexical_search(self, tokens: list[str], k: int, allowed: np.ndarray | None):
+        text = token_text(tokens)
+        if not text:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        return self._search(text, "sparse", "BM25", k, allowed)
+
+    def dense_search(self, query: np.ndarray, k: int, allowed: np.ndarray | None):
+        vector = np.asarray(query, dtype=np.float32).reshape(-1).tolist()
+        return self._search(vector, "dense", "IP", k, allowed)
+
+    def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
+        cleaned = {t: clean_token(t) for t in set(tokens)}
+        missing = sorted({c for c in cleaned.values() if c and c not in self._weights})
+        if missing:
+            df = self.store.document_frequencies(missing)
+            if len(self._weights) > self.MAX_CACHED:
+                self._weights.clear()
+            for term in missing:
+                self._weights[term] = idf(self.n, df[term]) if term in df else 0.0
+        max_idf = idf(self.n, 1) if self.n else 1.0
+        return {t: self._weights.get(c, 0.0) if c else 0.0 for t, c in cleaned.items()}, max_idf
