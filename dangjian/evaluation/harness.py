@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -64,6 +65,9 @@ def build_index(evset: EvalSet, settings, work: Path, progress: Callable[[str], 
     for old in home.glob("index-*"):
         if old.name != f"index-{key}":
             shutil.rmtree(old, ignore_errors=True)
+    if settings.store_uri:  # each set and build in its own collections of the Milvus store
+        prefix = re.sub(r"\W", "_", f"{settings.store_prefix}_eval_{evset.name}_{key}")
+        settings = settings.model_copy(update={"store_prefix": prefix})
     kb = KnowledgeBase.from_settings(settings, index_dir=home / f"index-{key}")
     kb._embedder = embedder
     started = time.perf_counter()

@@ -71,7 +71,7 @@ class OursPipeline:
         self._doc_text: dict[str, str] | None = None
 
     def units(self) -> list[Unit]:
-        return [Unit(p.passage_id, p.title, p.text) for p in self.searcher.retrieval.passages]
+        return [Unit(p.passage_id, p.title, p.text) for p in self.searcher.version.iter_passages()]
 
     def _texts(self) -> dict[str, str]:
         if self._doc_text is None:
