@@ -176,6 +176,53 @@ def reindex(index_dir: Path | None, as_json: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@click.option("--to", "uri", required=True, help="目标 Milvus：以 .db 结尾的路径（milvus-lite）或 http://主机:19530")
+@INDEX_OPTION
+@click.option("--token", default="", help="Milvus 令牌（用户名:密码 或 API key）")
+@click.option("--prefix", default="dangjian", show_default=True, help="Milvus 中的集合名前缀")
+@click.option("--sample", default=20, show_default=True, type=click.IntRange(0, 1000), help="核对用的抽样检索次数")
+@JSON_OPTION
+@_handle_errors
+def migrate(uri: str, index_dir: Path | None, token: str, prefix: str, sample: int, as_json: bool) -> None:
+    """把本地索引（含向量，不重新计算）复制到 Milvus，并核对条数和抽样检索结果。
+
+    目标前缀下原有的内容会被替换；之后设置 DANGJIAN_STORE_URI 即可让服务使用 Milvus。
+    """
+    from .index.embedders import make_embedder
+    from .index.store import IndexStore
+    from .stores import is_milvus_uri
+    from .stores.migrate import migrate as run_migration
+    from .stores.milvus import MilvusStore
+
+    if not is_milvus_uri(uri):
+        _fail(f"无法识别的 Milvus 地址“{uri}”：请用以 .db 结尾的文件路径或 http://主机:19530")
+    settings = _settings()
+    home = index_dir or settings.index_dir
+    embedder = make_embedder(
+        settings.embedder,
+        passage_prefix=settings.embed_passage_prefix,
+        query_prefix=settings.embed_query_prefix,
+        threads=settings.embed_threads or None,
+    )
+    target = MilvusStore(uri, token=token, prefix=prefix, state_dir=home)
+    report = run_migration(IndexStore(home).open(), target, embedder, sample=sample)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        click.echo(f"已迁移：{report.source} → {report.target}（前缀 {prefix}），用时 {report.elapsed_s:.1f} 秒")
+        click.echo(f"  本地 文档 {report.documents} 篇，段落 {report.passages} 段")
+        click.echo(f"  Milvus 文档 {report.target_documents} 篇，段落 {report.target_passages} 段")
+        click.echo(
+            f"  抽样检索 {report.sample} 次：首条相同 {report.same_first} 次，"
+            f"两边前 5 名都找到原段落 {report.found_both} 次，前 5 名平均重合 {report.overlap_at_5:.0%}"
+        )
+        for problem in report.problems:
+            click.echo(f"  问题：{problem}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command(context_settings=CONTEXT)
 @INDEX_OPTION
 @click.option("--collection", help="只列出这个知识库（集合）的文档")
 @JSON_OPTION

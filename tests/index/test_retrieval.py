@@ -40,9 +40,9 @@ def distractors(tmp_path_factory, shared_data) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def kb(tmp_path_factory, distractors) -> KnowledgeBase:
-    kb = KnowledgeBase(tmp_path_factory.mktemp("retrieval") / "idx")
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, distractors, store) -> KnowledgeBase:
+    kb = store.kb(tmp_path_factory.mktemp("retrieval") / "idx")
     report = kb.ingest([CORPUS, distractors])
     assert report.total_documents == 5 and not report.skipped
     return kb

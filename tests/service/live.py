@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -15,9 +16,9 @@ DANGJIAN = str(Path(sys.executable).parent / "dangjian")
 
 
 @contextmanager
-def live_server(index_dir: Path, timeout: float = 120) -> Iterator[str]:
-    """Start `dangjian serve --index index_dir`, wait for /api/v1/health, yield its base URL
-    (``http://127.0.0.1:PORT``), stop it afterwards."""
+def live_server(index_dir: Path, timeout: float = 120, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start `dangjian serve --index index_dir` (``env``: more environment, such as the store),
+    wait for /api/v1/health, yield its base URL (``http://127.0.0.1:PORT``), stop it afterwards."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -25,6 +26,7 @@ def live_server(index_dir: Path, timeout: float = 120) -> Iterator[str]:
         [DANGJIAN, "serve", "--index", str(index_dir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:
