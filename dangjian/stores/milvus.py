@@ -5,9 +5,9 @@ Four collections, named ``<prefix>_<what>``:
 - ``passages``: one row per passage. ``row`` (INT64, a hash of the passage id, so writing the
   same document twice writes the same rows), ``doc_id``, ``collection``, ``type``, ``year``,
   ``gen`` (the generation that wrote it), ``data`` (the passage as JSON: text, offsets, section
-  path, page), ``tokens`` (the project's jieba tokens of the passage, space-separated, so BM25
-  in Milvus sees exactly the words the local index sees), ``sparse`` (Milvus's BM25 function
-  of ``tokens``) and ``dense`` (the embedder's vector).
+  path, page), ``tokens`` (the project's jieba tokens, space-separated: the words the local
+  index sees), ``sparse`` (each token's BM25 term-frequency weight under a hashed term id) and
+  ``dense`` (the embedder's vector).
 - ``documents``: each document's record (``kind`` "info") and its full text, structure and
   sections (``kind`` "body"), in chunks that fit a VARCHAR.
 - ``terms``: passages per token (document frequency), for the idf weights ranking needs.
@@ -18,6 +18,13 @@ Readers see generation G: passages and documents with ``gen <= G``. A writer tak
 removes what a crashed writer left (``gen > G``), writes its rows with ``gen = G + 1`` and only
 then replaces the manifest, so a reader never sees half a write. Ranking is the project's own
 (``Searcher``): Milvus returns BM25 and dense candidates with their scores.
+
+BM25 is scored with corpus-wide statistics: the query's sparse vector carries each term's idf
+from ``terms`` and the passage's carries the term-frequency part, so an inner-product search
+ranks by BM25 (Milvus's own BM25 function keeps statistics per segment in milvus-lite: a
+freshly added document would score as if it were the whole corpus). The candidates are then
+scored exactly as the local index scores them (bm25s, Lucene variant), with the current
+average passage length.
 """
 
 from __future__ import annotations
@@ -48,11 +55,10 @@ from ..schema import Document, Passage, Section
 
 log = logging.getLogger("dangjian.milvus")
 
-# Milvus scores BM25 as idf·tf·(k1+1)/(tf + k1·(…)); bm25s (the local index) leaves out the
-# (k1+1): dividing by it makes the two agree, and so the match ratios abstention is calibrated on.
-BM25_K1 = 1.2
+BM25_K1 = 1.2  # as the local index (index/lexical.py)
 BM25_B = 0.75
-BM25_SCALE = 1.0 / (BM25_K1 + 1.0)
+LEXICAL_EXTRA = 20  # candidates fetched beyond k, to be scored exactly
+SPARSE_IDS = 2**32 - 1
 VARCHAR_MAX = 65535
 CHUNK_CHARS = 16000  # a VARCHAR holds 65,535 bytes: 16,000 characters of up to 4 bytes
 BATCH = 256
@@ -60,16 +66,32 @@ QUERY_BATCH = 1000
 LEASE_S = 60.0  # a writer that stops renewing its lease for this long is presumed dead
 SETTLE_S = 0.5  # larger than the clock skew between writers' machines
 LOCK_WAIT_S = 600.0
-_NON_WORD_RE = re.compile(r"\W+")
+_SPACE_RE = re.compile(r"\s+")
 
 
 def clean_token(token: str) -> str:
-    """A token as both Milvus analyzers (whitespace, and milvus-lite's ``\\w+``) keep it whole."""
-    return _NON_WORD_RE.sub("_", token.lower()).strip("_")
+    return _SPACE_RE.sub("_", token.strip())
 
 
 def token_text(tokens: Iterable[str]) -> str:
     return " ".join(t for t in map(clean_token, tokens) if t)
+
+
+def term_id(term: str) -> int:
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "big") % SPARSE_IDS
+
+
+def tf_part(tf: int, dl: int, avgdl: float) -> float:
+    return tf / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl))
+
+
+def passage_sparse(terms: list[str], avgdl: float) -> dict[int, float]:
+    """The term-frequency half of BM25 for each of a passage's terms (ids hashed from the term)."""
+    weights: dict[int, float] = {}
+    for term, tf in Counter(terms).items():
+        tid = term_id(term)
+        weights[tid] = weights.get(tid, 0.0) + tf_part(tf, len(terms), avgdl)
+    return weights or {term_id(""): 1e-6}  # a passage without words still needs a vector
 
 
 def row_id(passage_id: str) -> int:
@@ -96,7 +118,6 @@ class MilvusStore:
         self.home = Path(state_dir)  # API keys, collection list and uploads stay on local disk
         self._client = None
         self._client_lock = threading.Lock()
-        self.analyzer: str | None = None
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r}, prefix={self.prefix!r})"
@@ -149,7 +170,7 @@ class MilvusStore:
 
     def _ensure_collections(self, dim: int | None = None) -> None:
         """Create the collections that are missing (``passages`` only when ``dim`` is given)."""
-        from pymilvus import DataType, Function, FunctionType
+        from pymilvus import DataType
 
         c = self.client
         for what in ("meta", "terms", "documents"):
@@ -172,9 +193,6 @@ class MilvusStore:
             c.create_collection(self.name(what), schema=schema, index_params=index, consistency_level="Strong")
         if dim is None or c.has_collection(self.name("passages")):
             return
-        # milvus-lite has no whitespace tokenizer; its standard one (\w+) keeps our tokens whole too
-        lite = str(self._call(c.get_server_version)).startswith("milvus_lite")
-        analyzer = "standard" if lite else "whitespace"
         schema = c.create_schema(auto_id=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
         schema.add_field("passage_id", DataType.VARCHAR, max_length=512)
@@ -184,38 +202,13 @@ class MilvusStore:
         schema.add_field("year", DataType.INT64)
         schema.add_field("gen", DataType.INT64)
         schema.add_field("data", DataType.VARCHAR, max_length=VARCHAR_MAX)
-        schema.add_field(
-            "tokens",
-            DataType.VARCHAR,
-            max_length=VARCHAR_MAX,
-            enable_analyzer=True,
-            analyzer_params={"tokenizer": analyzer},
-        )
+        schema.add_field("tokens", DataType.VARCHAR, max_length=VARCHAR_MAX)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
-        schema.add_function(
-            Function(
-                name="bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["tokens"],
-                output_field_names=["sparse"],
-            )
-        )
         index = c.prepare_index_params()
-        index.add_index(
-            "sparse",
-            index_type="SPARSE_INVERTED_INDEX",
-            metric_type="BM25",
-            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
-        )
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         index.add_index("dense", index_type="FLAT", metric_type="IP")
-        try:
-            c.create_collection(self.name("passages"), schema=schema, index_params=index, consistency_level="Strong")
-            return
-        except Exception as exc:
-            if analyzer == "standard":
-                raise
-            log.info("whitespace analyzer refused (%s); using standard", exc)
+        c.create_collection(self.name("passages"), schema=schema, index_params=index, consistency_level="Strong")
 
     # --- the manifest -------------------------------------------------------------------------
 
@@ -383,17 +376,24 @@ class MilvusStore:
         infos = {info["doc_id"]: info for info in (self.document_infos(gen) if old else [])}
         removed = removed or set()
         df: Counter[str] = Counter()
+        total = old.get("tokens_total", 0) if old else 0  # tokens of all passages, for the average length
         gone = sorted(removed & set(infos))
         for i in range(0, len(gone), 100):
             expr = f"doc_id in {_quote(gone[i : i + 100])}"
             for row in self._query_all("passages", expr, ["tokens"]):
-                df.subtract(set(row["tokens"].split()))
+                terms = row["tokens"].split()
+                df.subtract(set(terms))
+                total -= len(terms)
             self._call(c.delete, self.name("passages"), filter=expr)
             self._call(c.delete, self.name("documents"), filter=expr)
 
         removed_passages = sum(infos.pop(doc_id).get("passages", 0) for doc_id in gone)
+        n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
+        texts = [token_text(toks) for toks in tokens]
+        total += sum(len(text.split()) for text in texts)
+        avgdl = max(total / max(n_passages, 1), 1.0)
         if tokenize is not None:
-            self._retokenize(gen, changed_names, tokenize, df)
+            total += self._retokenize(gen, changed_names, tokenize, df, avgdl)
         per_doc = Counter(p.doc_id for p in passages)
         doc_fields: dict[str, dict[str, Any]] = {}
         added = max((info.get("added", 0) for info in infos.values()), default=0)
@@ -418,9 +418,9 @@ class MilvusStore:
                         }
                     )
         rows = []
-        for p, vector, toks in zip(passages, vectors, tokens):
-            text = token_text(toks)
-            df.update(set(text.split()))
+        for p, vector, text in zip(passages, vectors, texts):
+            terms = text.split()
+            df.update(set(terms))
             info = doc_fields.get(p.doc_id) or infos[p.doc_id]
             rows.append(
                 {
@@ -433,6 +433,7 @@ class MilvusStore:
                     "gen": new_gen,
                     "data": json.dumps(p.to_dict(), ensure_ascii=False),
                     "tokens": text,
+                    "sparse": passage_sparse(terms, avgdl),
                     "dense": np.asarray(vector, dtype=np.float32).tolist(),
                 }
             )
@@ -447,7 +448,6 @@ class MilvusStore:
         for what in ("passages", "documents", "terms"):  # sealed segments are searched by index
             self._call(c.flush, self.name(what))
 
-        n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
         full = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -455,6 +455,7 @@ class MilvusStore:
             "generation": new_gen,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "counts": {"documents": len(infos), "passages": n_passages},
+            "tokens_total": total,
         }
         version = MilvusVersion(self, full)
         if calibrate is not None:
@@ -463,9 +464,11 @@ class MilvusStore:
         return version
 
     def _retokenize(
-        self, gen: int, names: Iterable[str], tokenize: Callable[[Passage], list[str]], df: Counter
-    ) -> None:
+        self, gen: int, names: Iterable[str], tokenize: Callable[[Passage], list[str]], df: Counter, avgdl: float
+    ) -> int:
+        """Re-tokenise the passages that mention one of ``names``; returns the change in tokens."""
         seen: set[int] = set()
+        change = 0
         fields = ["row", "passage_id", "doc_id", "collection", "type", "year", "gen", "data", "tokens", "dense"]
         for name in names:
             pattern = name.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
@@ -476,11 +479,15 @@ class MilvusStore:
                 seen.add(row["row"])
                 text = token_text(tokenize(Passage.from_dict(json.loads(row["data"]))))
                 if text != row["tokens"]:
-                    df.subtract(set(row["tokens"].split()))
-                    df.update(set(text.split()))
-                    rows.append({**row, "tokens": text, "dense": list(row["dense"])})
+                    before, after = row["tokens"].split(), text.split()
+                    df.subtract(set(before))
+                    df.update(set(after))
+                    change += len(after) - len(before)
+                    sparse = passage_sparse(after, avgdl)
+                    rows.append({**row, "tokens": text, "sparse": sparse, "dense": list(row["dense"])})
             for i in range(0, len(rows), BATCH):
                 self._call(self.client.upsert, self.name("passages"), rows[i : i + BATCH])
+        return change
 
     def _update_terms(self, delta: Counter) -> None:
         """Add ``delta`` to the stored document frequencies (a term at 0 is dropped)."""
@@ -579,7 +586,7 @@ class MilvusRetrieval:
         """The filter expression for the allowed documents ("" for all; None for none).
 
         Rows of a newer generation (a write in progress) are dropped from the results instead of
-        filtered in Milvus: a filter makes milvus-lite's BM25 search 25 times slower.
+        filtered in Milvus: a filter makes milvus-lite's sparse search many times slower.
         """
         if allowed is None:
             return ""
@@ -592,42 +599,61 @@ class MilvusRetrieval:
             return f"doc_id in {_quote(ok)}"
         return f"doc_id not in {_quote(d for d, keep in zip(self.doc_ids, allowed.tolist()) if not keep)}"
 
-    def _search(self, data, field: str, metric: str, k: int, allowed) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, data, field: str, k: int, allowed, fields: list[str]) -> list[dict[str, Any]]:
         expr = self._filter(allowed)
         if expr is None or k <= 0 or self.n == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            return []
         result = self.store._call(
             self.store.client.search,
             self.store.name("passages"),
             data=[data],
             anns_field=field,
-            limit=k,
+            limit=min(k, 16384),
             filter=expr,
-            output_fields=["data", "gen"],
-            search_params={"metric_type": metric},
+            output_fields=["data", "gen", *fields],
+            search_params={"metric_type": "IP"},
         )
-        ids, scores = [], []
+        hits = []
         for hit in result[0]:
-            if hit["entity"]["gen"] > self.version.generation:
-                continue
-            row = int(hit["row"] if "row" in hit else hit["id"])
-            score = abs(float(hit["distance"])) * BM25_SCALE if metric == "BM25" else float(hit["distance"])
-            if metric == "BM25" and score <= 0:
-                continue
-            self._remember(row, hit["entity"]["data"])
-            ids.append(row)
-            scores.append(score)
-        return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+            if hit["entity"]["gen"] <= self.version.generation:
+                row = int(hit["row"] if "row" in hit else hit["id"])
+                self._remember(row, hit["entity"]["data"])
+                hits.append({**hit["entity"], "row": row, "distance": float(hit["distance"])})
+        return hits
 
     def lexical_search(self, tokens: list[str], k: int, allowed: np.ndarray | None):
-        text = token_text(tokens)
-        if not text:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        return self._search(text, "sparse", "BM25", k, allowed)
+        """BM25 candidates by inner product of sparse vectors, then scored exactly as bm25s does."""
+        weights, _ = self.term_weights(tokens)
+        terms = [clean_token(t) for t in tokens if weights.get(t)]
+        query: dict[int, float] = {}
+        for t in tokens:
+            if weights.get(t):
+                tid = term_id(clean_token(t))
+                query[tid] = query.get(tid, 0.0) + weights[t]
+        hits = self._search(query, "sparse", k + LEXICAL_EXTRA, allowed, ["tokens"]) if query else []
+        idf_of = {clean_token(t): w for t, w in weights.items()}
+        avgdl = max(self.manifest.get("tokens_total", 0) / max(self.n, 1), 1.0)
+        scored = []
+        for hit in hits:
+            counts = Counter(hit["tokens"].split())
+            dl = max(sum(counts.values()), 1)
+            score = sum(idf_of[t] * tf_part(counts[t], dl, avgdl) for t in terms if counts[t])
+            if score > 0:
+                scored.append((-score, hit["row"]))
+        scored.sort()
+        scored = scored[:k]
+        return (
+            np.asarray([row for _, row in scored], dtype=np.int64),
+            np.asarray([-score for score, _ in scored], dtype=np.float32),
+        )
 
     def dense_search(self, query: np.ndarray, k: int, allowed: np.ndarray | None):
         vector = np.asarray(query, dtype=np.float32).reshape(-1).tolist()
-        return self._search(vector, "dense", "IP", k, allowed)
+        hits = self._search(vector, "dense", k, allowed, [])
+        return (
+            np.asarray([h["row"] for h in hits], dtype=np.int64),
+            np.asarray([h["distance"] for h in hits], dtype=np.float32),
+        )
 
     def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
         cleaned = {t: clean_token(t) for t in set(tokens)}
@@ -638,5 +664,5 @@ class MilvusRetrieval:
                 self._weights.clear()
             for term in missing:
                 self._weights[term] = idf(self.n, df[term]) if term in df else 0.0
-        max_idf = idf(self.n, 1) if self.n else 1.0
+        max_idf = idf(self.n, 0) if self.n else 1.0  # as the local index: an unused word weighs most
         return {t: self._weights.get(c, 0.0) if c else 0.0 for t, c in cleaned.items()}, max_idf

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from dangjian.config import Settings
-from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 
 from ..conftest import CORPUS

@@ -11,19 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from dangjian.config import Settings
-from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
-from ..conftest import copy_index
+from ..conftest import store_copy
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, corpus_index):
-    home = copy_index(corpus_index, tmp_path_factory.mktemp("fuzz"))
+def served(tmp_path_factory, corpus_index, store):
+    home = store_copy(store, corpus_index, tmp_path_factory.mktemp("fuzz"))
     key = KeyStore(home).create("editor")
-    app = create_app(Settings(max_upload_mb=1), kb=KnowledgeBase(home))
+    app = create_app(store.settings(max_upload_mb=1), kb=store.kb(home))
     with TestClient(app):  # runs the lifespan: the index is loaded
         yield app, key
 

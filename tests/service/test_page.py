@@ -11,7 +11,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from dangjian.service.keys import KeyStore
 
-from ..conftest import copy_index
+from ..conftest import store_copy
 from .live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,10 +19,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, corpus_index):
-    home = copy_index(corpus_index, tmp_path_factory.mktemp("page"))
+def server(tmp_path_factory, corpus_index, store):
+    home = store_copy(store, corpus_index, tmp_path_factory.mktemp("page"))
     key = KeyStore(home).create("editor")
-    with live_server(home) as base:
+    with live_server(home, env=store.env()) as base:
         yield base + "/", key
 
 

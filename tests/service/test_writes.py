@@ -11,12 +11,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from dangjian.config import Settings
-from dangjian.kb import KnowledgeBase
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
-from ..conftest import copy_index
+from ..conftest import store_copy
 from .live import live_server
 
 SECRET = "内部资料：居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。"
@@ -24,8 +22,8 @@ QUESTION = "居民议事厅什么时间开放，由谁主持？"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, corpus_index):
-    return copy_index(corpus_index, tmp_path_factory.mktemp("writes"))
+def home(tmp_path_factory, corpus_index, store):
+    return store_copy(store, corpus_index, tmp_path_factory.mktemp("writes"))
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +39,8 @@ def keys(home):
 
 
 @pytest.fixture(scope="module")
-def client(home, keys):
-    app = create_app(Settings(max_upload_mb=0.01), kb=KnowledgeBase(home))
+def client(home, keys, store):
+    app = create_app(store.settings(max_upload_mb=0.01), kb=store.kb(home))
     with TestClient(app) as c:
         yield c
 
@@ -122,8 +120,8 @@ def test_bad_uploads_are_refused_in_chinese(client, keys, name, data, status, ph
     assert client.get("/api/v1/health").json()["documents"] == before
 
 
-def test_a_setting_makes_reads_key_only(home, keys):
-    app = create_app(Settings(require_key=True), kb=KnowledgeBase(home))
+def test_a_setting_makes_reads_key_only(home, keys, store):
+    app = create_app(store.settings(require_key=True), kb=store.kb(home))
     with TestClient(app) as c:
         assert c.get("/api/v1/search", params={"q": QUESTION}).status_code == 401
         assert c.get("/api/v1/search", params={"q": QUESTION}, headers=auth(keys["reader"])).status_code == 200
@@ -173,10 +171,10 @@ def test_metrics_count_requests_and_index_size(client, keys):
     assert limited.status_code == 403  # index-wide counts would tell of other collections
 
 
-def test_queries_served_during_uploads_and_deletes_always_see_a_complete_index(home, keys, tmp_path):
+def test_queries_served_during_uploads_and_deletes_always_see_a_complete_index(home, keys, tmp_path, store):
     """Searches from several threads while an editor uploads and deletes over a real socket:
     no errors, every answer is a complete version, and a deleted document never comes back."""
-    with live_server(home) as base:
+    with live_server(home, env=store.env()) as base:
         _load_during_writes(base + "/api/v1", keys)
 
 
