@@ -190,7 +190,7 @@ class MilvusStore:
             schema.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector in every collection
             index = c.prepare_index_params()
             index.add_index("v", index_type="FLAT", metric_type="L2")
-            c.create_collection(self.name(what), schema=schema, index_params=index, consistency_level="Strong")
+            self._create(self.name(what), schema, index)
         if dim is None or c.has_collection(self.name("passages")):
             return
         schema = c.create_schema(auto_id=False)
@@ -208,7 +208,16 @@ class MilvusStore:
         index = c.prepare_index_params()
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         index.add_index("dense", index_type="FLAT", metric_type="IP")
-        c.create_collection(self.name("passages"), schema=schema, index_params=index, consistency_level="Strong")
+        self._create(self.name("passages"), schema, index)
+
+    def _create(self, name: str, schema, index) -> None:
+        """Create a collection; another writer creating it at the same moment is no failure."""
+        try:
+            self.client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+        except Exception:
+            if not self.client.has_collection(name):
+                raise
+            self.client.load_collection(name)
 
     # --- the manifest -------------------------------------------------------------------------
 
