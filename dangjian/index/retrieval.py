@@ -8,6 +8,8 @@ stable while the retrieval is open, and take filters as a boolean array over ``d
 
 from __future__ import annotations
 
+import json
+import mmap
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,6 +19,8 @@ from ..schema import Passage
 from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .store import IndexVersion
+
+LEXICAL_MMAP_FROM = 500_000  # passages from which BM25 is read from its files, not loaded
 
 
 class Retrieval(Protocol):
@@ -68,35 +72,40 @@ class LocalIndexes:
 
 
 class LocalRetrieval(LocalIndexes):
-    """One local index version, loaded into this process."""
+    """One local index version opened in this process: document records and the dense index in
+    memory; passages read from ``passages.jsonl`` (memory-mapped) when ranking needs them; the
+    BM25 index memory-mapped too from ``LEXICAL_MMAP_FROM`` passages."""
 
     def __init__(self, version: IndexVersion):
         self.version = version
         self.name = version.name
         self.manifest = version.manifest
         self.home = str(version.home)
-        self.passages: list[Passage] = list(version.iter_passages())
         self.docs: dict[str, dict[str, Any]] = {doc["doc_id"]: doc for doc in version.iter_document_info()}
         self.doc_ids = list(self.docs)
+        self.names = version.names()
+        path = version.path
         try:
-            dense = DenseIndex.load(
-                self.manifest["dense"]["kind"], version.path / "vectors.npy", version.path / "dense.faiss"
-            )
-            lexical = LexicalIndex.load(version.path / "lexical")
+            self._offsets = np.load(path / "passage_offsets.npy")
+            passage_doc = np.load(path / "passage_docs.npy")
+            with open(path / "passages.jsonl", "rb") as fh:
+                self._lines = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self._offsets[-1] else b""
+            n = len(passage_doc)
+            dense = DenseIndex.load(self.manifest["dense"]["kind"], path / "vectors.npy", path / "dense.faiss")
+            lexical = LexicalIndex.load(path / "lexical", mmap=n >= LEXICAL_MMAP_FROM)
         except (OSError, KeyError, ValueError) as exc:
             raise IndexCorruptError(
-                f"索引 {version.path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
+                f"索引 {path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
             ) from None
-        if dense.n != len(self.passages) or lexical.n != len(self.passages):
-            raise IndexCorruptError(f"索引 {version.path} 的文件条数不一致；请运行 dangjian reindex 重建")
-        self.names = version.names()
-        doc_index = {d: i for i, d in enumerate(self.doc_ids)}
-        super().__init__(dense, lexical, np.array([doc_index[p.doc_id] for p in self.passages], dtype=np.int32))
-        counts = np.bincount(self._passage_doc, minlength=len(self.doc_ids)).tolist()
+        if dense.n != n or lexical.n != n or len(self._offsets) != n + 1:
+            raise IndexCorruptError(f"索引 {path} 的文件条数不一致；请运行 dangjian reindex 重建")
+        super().__init__(dense, lexical, passage_doc)
+        counts = np.bincount(passage_doc, minlength=len(self.doc_ids)).tolist()
         self.passage_counts: dict[str, int] = dict(zip(self.doc_ids, counts))
 
     def passage(self, row: int) -> Passage:
-        return self.passages[row]
+        line = self._lines[int(self._offsets[row]) : int(self._offsets[row + 1])]
+        return Passage.from_dict(json.loads(line))
 
     def document(self, info: dict[str, Any]):
         return self.version.document(info)

@@ -9,6 +9,8 @@ Layout::
         documents.jsonl        one document per line: metadata, text, blocks, pages, sections
         doc_index.jsonl        one small record per document (title, collection, type, year, hash)
         passages.jsonl         one passage per line (see ``Passage``); row i is FAISS/BM25 id i
+        passage_offsets.npy    where each line starts (and the end), so a reader reads one passage
+        passage_docs.npy       each passage's document, as its line number in doc_index.jsonl
         dictionary.txt         names found in the corpus, added to the tokenizer
         vectors.npy            float32 (passages, dim), L2-normalised
         lexical/               the bm25s index files, and each passage's token ids (token_*.npy,
@@ -34,6 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..schema import Document, Passage, Section
@@ -70,6 +74,20 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
             fh.write("\n")
             n += 1
     return n
+
+
+def _write_passages(folder: Path, passages: Iterable[Passage], doc_index: dict[str, int]) -> int:
+    """``passages.jsonl`` with each line's place and each passage's document beside it."""
+    offsets, docs = [], []
+    with open(folder / "passages.jsonl", "wb") as fh:
+        for p in passages:
+            offsets.append(fh.tell())
+            docs.append(doc_index[p.doc_id])
+            fh.write((json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+        offsets.append(fh.tell())
+    np.save(folder / "passage_offsets.npy", np.asarray(offsets, dtype=np.int64))
+    np.save(folder / "passage_docs.npy", np.asarray(docs, dtype=np.int32))
+    return len(docs)
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -257,7 +275,7 @@ class IndexStore:
                     fh.write(line)
             n_docs = len(info)
             _write_jsonl(tmp / "doc_index.jsonl", info)
-            n_passages = _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
+            n_passages = _write_passages(tmp, passages, {d["doc_id"]: i for i, d in enumerate(info)})
             (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
             if artifacts is not None:
                 manifest = {**manifest, **artifacts(tmp)}

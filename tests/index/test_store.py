@@ -33,12 +33,21 @@ def test_files_and_manifest(tmp_path):
         "documents.jsonl",
         "lexical",
         "manifest.json",
+        "passage_docs.npy",
+        "passage_offsets.npy",
         "passages.jsonl",
         "vectors.npy",
     ]
     import numpy as np
 
     assert np.load(version.path / "vectors.npy").shape == (27, 64)
+    offsets = np.load(version.path / "passage_offsets.npy")
+    raw = (version.path / "passages.jsonl").read_bytes()
+    assert len(offsets) == 28 and offsets[-1] == len(raw)
+    assert all(
+        json.loads(raw[a:b])["passage_id"].endswith(f"{i:05d}") for i, (a, b) in enumerate(zip(offsets, offsets[1:]))
+    )
+    assert np.load(version.path / "passage_docs.npy").tolist() == [0] * 27
     manifest = json.loads((version.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["counts"] == {"documents": 1, "passages": 27}
