@@ -188,8 +188,8 @@ def migrate(uri: str, index_dir: Path | None, token: str, prefix: str, sample: i
 
     目标前缀下原有的内容会被替换；之后设置 DANGJIAN_STORE_URI 即可让服务使用 Milvus。
     """
-    from .index.embedders import make_embedder
     from .index.store import IndexStore
+    from .kb import settings_embedder
     from .stores import is_milvus_uri
     from .stores.migrate import migrate as run_migration
     from .stores.milvus import MilvusStore
@@ -198,14 +198,8 @@ def migrate(uri: str, index_dir: Path | None, token: str, prefix: str, sample: i
         _fail(f"无法识别的 Milvus 地址“{uri}”：请用以 .db 结尾的文件路径或 http://主机:19530")
     settings = _settings()
     home = index_dir or settings.index_dir
-    embedder = make_embedder(
-        settings.embedder,
-        passage_prefix=settings.embed_passage_prefix,
-        query_prefix=settings.embed_query_prefix,
-        threads=settings.embed_threads or None,
-    )
     target = MilvusStore(uri, token=token, prefix=prefix, state_dir=home)
-    report = run_migration(IndexStore(home).open(), target, embedder, sample=sample)
+    report = run_migration(IndexStore(home).open(), target, settings_embedder(settings), sample=sample)
     if as_json:
         _dump(report.to_dict())
     else:
@@ -506,6 +500,7 @@ def serve(host: str, port: int, index_dir: Path | None, corpus: Path | None) -> 
     settings = _settings()
     configured_model(settings)  # a wrong model setting is one clear line now, not a failed startup
     kb = KnowledgeBase.from_settings(settings, index_dir)
+    kb.store.exists()  # an unreachable Milvus too
     uvicorn.run(create_app(settings, kb=kb, corpus=corpus), host=host, port=port, log_level="info")
 
 

@@ -64,6 +64,16 @@ def describe_methods(doc: Document, sections: list[Section]) -> None:
     doc.metadata["names"] = list(dict.fromkeys([*doc.metadata.get("names", []), *forms]))
 
 
+def settings_embedder(settings) -> Embedder:
+    """The embedder ``dangjian.config.Settings`` describe."""
+    return make_embedder(
+        settings.embedder,
+        passage_prefix=settings.embed_passage_prefix,
+        query_prefix=settings.embed_query_prefix,
+        threads=settings.embed_threads or None,
+    )
+
+
 def release_memory() -> None:
     """Collect garbage and return free heap pages to the system (glibc keeps them otherwise)."""
     gc.collect()
@@ -125,12 +135,7 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings, index_dir: str | Path | None = None) -> KnowledgeBase:
         """A knowledge base configured by ``dangjian.config.Settings`` (the CLI and the service)."""
-        embedder = make_embedder(
-            settings.embedder,
-            passage_prefix=settings.embed_passage_prefix,
-            query_prefix=settings.embed_query_prefix,
-            threads=settings.embed_threads or None,
-        )
+        embedder = settings_embedder(settings)
         search = SearchSettings(
             candidates=settings.search_candidates,
             rrf_k=settings.rrf_k,

@@ -57,7 +57,9 @@ def official_document():
     return doc
 
 
-def add_paragraph(doc, text: str, font: str = BODY_FONT, size: float = SIZE_3, *, center: bool = False, indent: bool = True):
+def add_paragraph(
+    doc, text: str, font: str = BODY_FONT, size: float = SIZE_3, *, center: bool = False, indent: bool = True
+):
     p = doc.add_paragraph()
     p.paragraph_format.line_spacing = Pt(28)
     if center:

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from dangjian.errors import DangjianError, IndexCorruptError, IndexNotFoundError
@@ -38,7 +39,6 @@ def test_files_and_manifest(tmp_path):
         "passages.jsonl",
         "vectors.npy",
     ]
-    import numpy as np
 
     assert np.load(version.path / "vectors.npy").shape == (27, 64)
     offsets = np.load(version.path / "passage_offsets.npy")
@@ -149,3 +149,21 @@ def test_sigkill_mid_write_leaves_previous_version_current(tmp_path):
     report = fake_kb(home).ingest([CORPUS / "samples"])
     assert len(report.added) == 2
     assert not list((home / "versions").glob(".tmp-*"))
+
+
+def test_bm25_read_from_its_files_gives_the_same_results(tmp_path, monkeypatch):
+    """Large indexes memory-map the BM25 files instead of loading them: same hits, same scores."""
+    from dangjian.index import retrieval
+
+    kb = fake_kb(tmp_path / "idx")
+    kb.ingest([CORPUS])
+    loaded = kb.searcher().retrieval
+    monkeypatch.setattr(retrieval, "LEXICAL_MMAP_FROM", 1)
+    mapped = retrieval.LocalRetrieval(kb.open())
+    assert isinstance(mapped.lexical.retriever.scores["data"], np.memmap)
+    assert not isinstance(loaded.lexical.retriever.scores["data"], np.memmap)
+    tokens = kb.searcher().tokenizer.tokenize("物业管理十联工作法包括哪些内容")
+    for allowed in (None, np.array([i % 2 == 0 for i in range(len(loaded.doc_ids))])):
+        a, b = loaded.lexical_search(tokens, 10, allowed), mapped.lexical_search(tokens, 10, allowed)
+        assert len(a[0]) and a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1])
+    assert mapped.passage(3) == loaded.passage(3)
