@@ -30,7 +30,7 @@ class MigrationReport:
     sample: int = 0
     same_first: int = 0  # sampled questions whose first passage is the same in both stores
     found_both: int = 0  # sampled passages in the first five of both stores
-    overlap_at_5: float = 0.0  # mean share of the first five the two stores have in common
+    overlap_at_5: float = 0.0  # mean Jaccard overlap of the first five passages' texts
     elapsed_s: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -82,17 +82,19 @@ def migrate(version: IndexVersion, target: MilvusStore, embedder, *, sample: int
 
 
 def _compare(local: Searcher, remote: Searcher, passages, sample: int, report: MigrationReport) -> None:
-    picks = np.linspace(0, len(passages) - 1, num=min(sample, len(passages)), dtype=int) if passages else []
+    """Passages compare by text: a corpus holding the same text twice may rank either copy first
+    (ties are broken by row, and rows are numbered differently in the two stores)."""
+    picks = sorted(set(np.linspace(0, len(passages) - 1, num=min(sample, len(passages)), dtype=int).tolist()))
     overlaps = []
-    for row in sorted(set(picks.tolist() if len(picks) else [])):
+    for row in picks if passages else []:
         p = passages[row]
         question = p.text[:QUERY_CHARS]
-        a = [h.passage_id for h in local.search(question, k=5).hits]
-        b = [h.passage_id for h in remote.search(question, k=5).hits]
+        a = [h.text for h in local.search(question, k=5).hits]
+        b = [h.text for h in remote.search(question, k=5).hits]
         report.sample += 1
         report.same_first += bool(a and b and a[0] == b[0])
-        report.found_both += p.passage_id in a and p.passage_id in b
-        overlaps.append(len(set(a) & set(b)) / 5 if (a or b) else 1.0)
+        report.found_both += p.text in a and p.text in b
+        overlaps.append(len(set(a) & set(b)) / max(len(set(a) | set(b)), 1))
     report.overlap_at_5 = round(float(np.mean(overlaps)), 3) if overlaps else 1.0
     if report.sample and report.same_first < 0.9 * report.sample:
         report.problems.append(
