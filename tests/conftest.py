@@ -116,7 +116,10 @@ class Store:
     def kb(self, home: Path, **kwargs):
         from dangjian.kb import KnowledgeBase
 
-        return KnowledgeBase(home, store_uri=self.uri, store_prefix=self.prefix, **kwargs)
+        return KnowledgeBase(home, **self.kb_kwargs(), **kwargs)
+
+    def kb_kwargs(self) -> dict[str, str]:
+        return {"store_uri": self.uri, "store_prefix": self.prefix}
 
     def settings(self, **kwargs):
         from dangjian.config import Settings

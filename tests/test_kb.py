@@ -1,4 +1,4 @@
-"""KnowledgeBase.ingest: duplicates, unchanged files, replaced files, manifest metadata."""
+"""KnowledgeBase.ingest: duplicates, unchanged files, replaced files, manifest metadata (both stores)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from .conftest import CORPUS, SEED
 from .fakes import fake_kb
 
 
-def test_bundled_corpus_ingests_with_manifest_metadata(tmp_path):
-    kb = fake_kb(tmp_path / "idx")
+def test_bundled_corpus_ingests_with_manifest_metadata(tmp_path, store):
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     report = kb.ingest([CORPUS])
     assert len(report.added) == 3 and not report.skipped and not report.duplicates
     docs = {d.title: d for d, _ in kb.documents()}
@@ -19,13 +19,13 @@ def test_bundled_corpus_ingests_with_manifest_metadata(tmp_path):
     assert sorted(d.file_type for d in samples) == ["docx", "pdf"]
 
 
-def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text):
+def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text, store):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(SEED, folder / "a.txt")
     (folder / "b_gbk.txt").write_bytes(seed_text.encode("gbk"))
     (folder / "c_spaced.txt").write_text(seed_text.replace("\n", "\n\n"), encoding="utf-8")
-    kb = fake_kb(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     report = kb.ingest([folder])
     assert len(report.added) == 1
     assert sorted(d.source.rsplit("/", 1)[-1] for d in report.duplicates) == ["b_gbk.txt", "c_spaced.txt"]
@@ -33,18 +33,18 @@ def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text):
     assert report.total_documents == 1
 
 
-def test_unchanged_reingest_writes_nothing(tmp_path):
-    kb = fake_kb(tmp_path / "idx")
+def test_unchanged_reingest_writes_nothing(tmp_path, store):
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     first = kb.ingest([SEED])
     second = kb.ingest([SEED])
     assert second.version == first.version
     assert len(second.unchanged) == 1 and not second.added and not second.duplicates
 
 
-def test_changed_file_replaces_its_old_version(tmp_path, seed_text):
+def test_changed_file_replaces_its_old_version(tmp_path, seed_text, store):
     path = tmp_path / "report.txt"
     path.write_text(seed_text, encoding="utf-8")
-    kb = fake_kb(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     kb.ingest([path])
     path.write_text(seed_text.replace("五融四零工作法", "五融五零工作法"), encoding="utf-8")
     report = kb.ingest([path])
@@ -54,11 +54,11 @@ def test_changed_file_replaces_its_old_version(tmp_path, seed_text):
     assert "五融四零工作法" not in kb.open().names()
 
 
-def test_file_edited_into_a_copy_of_another_drops_its_old_content(tmp_path, seed_text):
+def test_file_edited_into_a_copy_of_another_drops_its_old_content(tmp_path, seed_text, store):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text(seed_text, encoding="utf-8")
     b.write_text("另一篇\n一、内容\n原来的正文。\n", encoding="utf-8")
-    kb = fake_kb(tmp_path / "idx")
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     kb.ingest([a, b])
     b.write_text(seed_text, encoding="utf-8")
     report = kb.ingest([b])

@@ -19,18 +19,18 @@ class DecoyEmbedder(HashEmbedder):
         return self._vector(DECOY)
 
 
-def build(tmp_path, decisive: bool) -> KnowledgeBase:
+def build(tmp_path, decisive: bool, store) -> KnowledgeBase:
     folder = tmp_path / "docs"
     folder.mkdir(exist_ok=True)
     for i, text in enumerate([TARGET, DECOY, *OTHERS]):
         (folder / f"{i:02d}.txt").write_text(f"材料{i}\n{text}\n", encoding="utf-8")
     settings = SearchSettings(abstain_threshold=-1.0, lexical_decisive=decisive)
-    kb = KnowledgeBase(tmp_path / f"idx-{decisive}", embedder=DecoyEmbedder(), search_settings=settings)
+    kb = store.fresh().kb(tmp_path / f"idx-{decisive}", embedder=DecoyEmbedder(), search_settings=settings)
     kb.ingest([folder])
     return kb
 
 
-def test_bm25s_clear_winner_is_not_lost_in_fusion(tmp_path):
+def test_bm25s_clear_winner_is_not_lost_in_fusion(tmp_path, store):
     question = "居民议事厅每周几开放，谁主持？"
-    assert build(tmp_path, decisive=False).search(question, k=3).hits[0].text != TARGET
-    assert build(tmp_path, decisive=True).search(question, k=3).hits[0].text == TARGET
+    assert build(tmp_path, False, store).search(question, k=3).hits[0].text != TARGET
+    assert build(tmp_path, True, store).search(question, k=3).hits[0].text == TARGET
