@@ -23,6 +23,14 @@ AUTO_HNSW_FROM = 500_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512  # measured on real e5 vectors: 128 → recall@10 0.91, 512 → 0.98
+# From this size the nearest passages crowd together (at 1M tiled vectors the first ten lie within
+# 0.005 cosine): efSearch 512 → recall@10 0.73, 2048 → 0.90, 4096 → 0.96 at 17 ms (bench/RESULTS.md)
+HNSW_LARGE_FROM = 500_000
+HNSW_EF_SEARCH_LARGE = 4096
+
+
+def hnsw_ef_search(n: int, k: int) -> int:
+    return max(HNSW_EF_SEARCH_LARGE if n >= HNSW_LARGE_FROM else HNSW_EF_SEARCH, k)
 
 
 def choose_kind(kind: str, n: int) -> str:
@@ -93,7 +101,7 @@ class DenseIndex:
             bitmap = np.packbits(allowed.astype(bool), bitorder="little")
             selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bitmap))
             if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=hnsw_ef_search(self.n, k))
             elif self.kind == "ivf":
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe)
             else:
@@ -102,7 +110,7 @@ class DenseIndex:
             del bitmap, selector
         else:
             if self.kind == "hnsw":
-                self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+                self.index.hnsw.efSearch = hnsw_ef_search(self.n, k)
             scores, ids = self.index.search(q, k)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
