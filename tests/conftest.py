@@ -139,21 +139,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def milvus_uri(tmp_path_factory):
-    """A milvus-lite server in its own process, on a free loopback port."""
-    port = free_port()
+def start_milvus(data_dir: Path, port: int) -> subprocess.Popen:
+    """A milvus-lite server in its own process on ``port``, answering once this returns."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "milvus_lite",
-            "server",
-            "--data-dir",
-            str(tmp_path_factory.mktemp("milvus")),
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -161,11 +150,19 @@ def milvus_uri(tmp_path_factory):
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return proc
         except OSError:
             assert proc.poll() is None, "milvus-lite server exited"
             assert time.monotonic() < deadline, "milvus-lite server did not start in 60 s"
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def milvus_uri(tmp_path_factory):
+    """A milvus-lite server on a free loopback port; one per test module (its pure-Python engine
+    slows down as collections pile up)."""
+    port = free_port()
+    proc = start_milvus(tmp_path_factory.mktemp("milvus"), port)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=30)

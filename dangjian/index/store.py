@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,17 +78,29 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def _write_passages(folder: Path, passages: Iterable[Passage], doc_index: dict[str, int]) -> int:
-    """``passages.jsonl`` with each line's place and each passage's document beside it."""
-    offsets, docs = [], []
-    with open(folder / "passages.jsonl", "wb") as fh:
+    """``passages.jsonl``, with each line's place and each passage's document beside it."""
+    docs = array("i")
+
+    def rows() -> Iterator[dict[str, Any]]:
         for p in passages:
-            offsets.append(fh.tell())
             docs.append(doc_index[p.doc_id])
-            fh.write((json.dumps(p.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
-        offsets.append(fh.tell())
-    np.save(folder / "passage_offsets.npy", np.asarray(offsets, dtype=np.int64))
-    np.save(folder / "passage_docs.npy", np.asarray(docs, dtype=np.int32))
-    return len(docs)
+            yield p.to_dict()
+
+    path = folder / "passages.jsonl"
+    n = _write_jsonl(path, rows())
+    np.save(folder / "passage_offsets.npy", _line_offsets(path))
+    np.save(folder / "passage_docs.npy", np.frombuffer(docs, dtype=np.int32))
+    return n
+
+
+def _line_offsets(path: Path) -> np.ndarray:
+    """Where each line of a JSONL file starts, and the file's end (JSON lines hold no raw newline)."""
+    found, pos = [np.zeros(1, dtype=np.int64)], 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            found.append(np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10).astype(np.int64) + pos + 1)
+            pos += len(chunk)
+    return np.concatenate(found)
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

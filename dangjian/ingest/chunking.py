@@ -17,6 +17,8 @@ import bisect
 import math
 import re
 
+import numpy as np
+
 from ..schema import Block, Document, Passage, Section
 from .patterns import CLAUSE_END, SENTENCE_END, is_blank
 
@@ -83,22 +85,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 class _Length:
-    """Length of ``text[start:end]``: characters, a Latin word counting as one, spaces as none."""
+    """Length of ``text[start:end]``: characters, a Latin word counting as one, spaces as none.
+
+    Prefix sums in one int32 array (a list of Python ints cost 36 bytes a character: 670 MB
+    for a 50 MB file)."""
 
     def __init__(self, text: str):
-        prefix, n, in_word = [0], 0, False
-        for ch in text:
-            letter = ch.isascii() and ch.isalpha()
-            if letter:
-                n += not in_word
-            elif ch != " ":
-                n += 1
-            in_word = letter
-            prefix.append(n)
-        self._prefix = prefix
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        letter = ((cp >= 65) & (cp <= 90)) | ((cp >= 97) & (cp <= 122))
+        word_start = letter.copy()
+        word_start[1:] &= ~letter[:-1]
+        counted = np.where(letter, word_start, cp != 32)
+        self._prefix = np.zeros(len(cp) + 1, dtype=np.int32)
+        np.cumsum(counted, dtype=np.int32, out=self._prefix[1:])
 
     def __call__(self, start: int, end: int) -> int:
-        return self._prefix[end] - self._prefix[start]
+        return int(self._prefix[end] - self._prefix[start])
 
 
 def text_length(text: str) -> int:

@@ -103,6 +103,13 @@ def idf(n: int, df: int) -> float:
     return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
+_DROPPED = ("UNAVAILABLE", "GOAWAY", "Fail connecting", "onnection", "released")  # released: a restarted milvus-lite
+
+
+def _dropped(exc: Exception) -> bool:
+    return any(marker in str(exc) for marker in _DROPPED)
+
+
 def quote_list(values: Iterable[str]) -> str:
     return "[" + ",".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
@@ -161,12 +168,25 @@ class MilvusStore:
         return f"{self.prefix}_{what}"
 
     def _call(self, fn: Callable, *args, **kwargs):
-        """A Milvus call whose failure becomes a Chinese error naming the store."""
+        """A Milvus call whose failure becomes a Chinese error naming the store. A call that fails
+        because the connection was dropped (a server restart, or a server closing idle
+        connections) is made once more on a new connection, which loads the collections again:
+        every call here is idempotent."""
         try:
             return fn(*args, **kwargs)
         except DangjianError:
             raise
         except Exception as exc:
+            if _dropped(exc) and getattr(fn, "__self__", None) is self._client:
+                log.info("connection to %s dropped (%s); reconnecting", self.uri, exc)
+                with self._client_lock:
+                    self._client = None
+                try:
+                    return getattr(self.client, fn.__name__)(*args, **kwargs)
+                except DangjianError:
+                    raise
+                except Exception as again:
+                    exc = again
             raise DangjianError(
                 f"Milvus 操作失败：{self.uri}（{exc}）；已有数据不受影响，请稍后重试", code="store_unavailable"
             ) from None

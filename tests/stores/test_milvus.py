@@ -20,7 +20,7 @@ from dangjian.index.search import SearchSettings
 from dangjian.kb import KnowledgeBase
 from dangjian.stores.milvus import MilvusStore, row_id
 
-from ..conftest import CORPUS, SEED, Store
+from ..conftest import CORPUS, SEED, Store, free_port, start_milvus
 from ..fakes import HashEmbedder
 
 DANGJIAN = str(Path(sys.executable).parent / "dangjian")
@@ -165,3 +165,22 @@ def test_a_bad_or_unreachable_store_is_a_chinese_error(tmp_path, uri, phrase):
         env={**os.environ, "DANGJIAN_STORE_URI": uri},
     )
     assert run.returncode != 0 and phrase in run.stderr + run.stdout and "Traceback" not in run.stderr
+
+
+def test_a_restarted_server_is_reconnected_to(tmp_path):
+    """The service keeps its connection; after the Milvus server restarts, the next call opens a
+    new one and answers (nothing lost: the data is the server's)."""
+    port, data = free_port(), tmp_path / "milvus"
+    proc = start_milvus(data, port)
+    try:
+        kb = fake_milvus_kb(tmp_path / "state", Store("milvus", f"http://127.0.0.1:{port}"))
+        kb.ingest([SEED])
+        before = [h.passage_id for h in kb.search("五融四零工作法").hits]
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc = start_milvus(data, port)
+        assert [h.passage_id for h in kb.search("五融四零工作法").hits] == before
+        assert kb.ingest([CORPUS]).total_documents == 3
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
