@@ -167,7 +167,7 @@ class MilvusStore:
     def name(self, what: str) -> str:
         return f"{self.prefix}_{what}"
 
-    def _call(self, fn: Callable, *args, **kwargs):
+    def call(self, fn: Callable, *args, **kwargs):
         """A Milvus call whose failure becomes a Chinese error naming the store. A call that fails
         because the connection was dropped (a server restart, or a server closing idle
         connections) is made once more on a new connection, which loads the collections again:
@@ -245,9 +245,9 @@ class MilvusStore:
     # --- the manifest -------------------------------------------------------------------------
 
     def manifest(self) -> dict[str, Any] | None:
-        if not self._call(self.client.has_collection, self.name("meta")):
+        if not self.call(self.client.has_collection, self.name("meta")):
             return None
-        rows = self._call(self.client.get, self.name("meta"), ids=["manifest"], output_fields=["data"])
+        rows = self.call(self.client.get, self.name("meta"), ids=["manifest"], output_fields=["data"])
         return json.loads(rows[0]["data"]) if rows else None
 
     def exists(self) -> bool:
@@ -267,7 +267,7 @@ class MilvusStore:
 
     def _put_meta(self, key: str, kind: str, data: dict[str, Any]) -> None:
         row = {"key": key, "kind": kind, "data": json.dumps(data, ensure_ascii=False), "v": [0.0, 0.0]}
-        self._call(self.client.upsert, self.name("meta"), [row])
+        self.call(self.client.upsert, self.name("meta"), [row])
 
     # --- the writers' lock ----------------------------------------------------------------------
 
@@ -313,12 +313,12 @@ class MilvusStore:
         finally:
             renew.set()
             try:
-                self._call(self.client.delete, self.name("meta"), ids=[key])
+                self.call(self.client.delete, self.name("meta"), ids=[key])
             except DangjianError:
                 log.warning("could not remove the write lease %s on %s (it expires by itself)", key, self.uri)
 
     def _first_lease(self) -> str | None:
-        rows = self._call(self.client.query, self.name("meta"), filter='kind == "lock"', output_fields=["key", "data"])
+        rows = self.call(self.client.query, self.name("meta"), filter='kind == "lock"', output_fields=["key", "data"])
         now = time.time()
         live = []
         for row in rows:
@@ -326,18 +326,18 @@ class MilvusStore:
             if now - lease["renewed"] < LEASE_S:
                 live.append((lease["arrived"], row["key"]))
             else:
-                self._call(self.client.delete, self.name("meta"), ids=[row["key"]])
+                self.call(self.client.delete, self.name("meta"), ids=[row["key"]])
         return min(live)[1] if live else None
 
     # --- reading ---------------------------------------------------------------------------------
 
     def _query_all(self, what: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-        it = self._call(
+        it = self.call(
             self.client.query_iterator, self.name(what), batch_size=QUERY_BATCH, filter=expr, output_fields=fields
         )
         try:
             while True:
-                batch = self._call(it.next)
+                batch = self.call(it.next)
                 if not batch:
                     return
                 yield from batch
@@ -367,7 +367,7 @@ class MilvusStore:
         out: dict[str, int] = {}
         for i in range(0, len(tokens), QUERY_BATCH):
             part = tokens[i : i + QUERY_BATCH]
-            rows = self._call(self.client.get, self.name("terms"), ids=part, output_fields=["df"])
+            rows = self.call(self.client.get, self.name("terms"), ids=part, output_fields=["df"])
             out.update({row["key"]: int(row["df"]) for row in rows})
         return out
 
@@ -398,12 +398,12 @@ class MilvusStore:
         c = self.client
         if removed is None:  # everything is rewritten (reindex, migrate): maybe another embedder
             for what in ("passages", "documents", "terms"):
-                self._call(c.drop_collection, self.name(what))
+                self.call(c.drop_collection, self.name(what))
             old = None
         self._ensure_collections(int(manifest["embedder"]["dimension"]))
         # what a writer that crashed before switching the manifest left behind
-        self._call(c.delete, self.name("passages"), filter=f"gen > {gen}")
-        self._call(c.delete, self.name("documents"), filter=f"gen > {gen}")
+        self.call(c.delete, self.name("passages"), filter=f"gen > {gen}")
+        self.call(c.delete, self.name("documents"), filter=f"gen > {gen}")
 
         infos = {info["doc_id"]: info for info in (self.document_infos(gen) if old else [])}
         removed = removed or set()
@@ -416,8 +416,8 @@ class MilvusStore:
                 terms = row["tokens"].split()
                 df.subtract(set(terms))
                 total -= len(terms)
-            self._call(c.delete, self.name("passages"), filter=expr)
-            self._call(c.delete, self.name("documents"), filter=expr)
+            self.call(c.delete, self.name("passages"), filter=expr)
+            self.call(c.delete, self.name("documents"), filter=expr)
 
         removed_passages = sum(infos.pop(doc_id).get("passages", 0) for doc_id in gone)
         n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
@@ -470,15 +470,15 @@ class MilvusStore:
                 }
             )
             if len(rows) == BATCH:
-                self._call(c.upsert, self.name("passages"), rows)
+                self.call(c.upsert, self.name("passages"), rows)
                 rows = []
         if rows:
-            self._call(c.upsert, self.name("passages"), rows)
+            self.call(c.upsert, self.name("passages"), rows)
         for i in range(0, len(doc_rows), 64):
-            self._call(c.upsert, self.name("documents"), doc_rows[i : i + 64])
+            self.call(c.upsert, self.name("documents"), doc_rows[i : i + 64])
         self._update_terms(df)
         for what in ("passages", "documents", "terms"):  # sealed segments are searched by index
-            self._call(c.flush, self.name(what))
+            self.call(c.flush, self.name(what))
 
         full = {
             **manifest,
@@ -518,7 +518,7 @@ class MilvusStore:
                     sparse = passage_sparse(after, avgdl)
                     rows.append({**row, "tokens": text, "sparse": sparse, "dense": list(row["dense"])})
             for i in range(0, len(rows), BATCH):
-                self._call(self.client.upsert, self.name("passages"), rows[i : i + BATCH])
+                self.call(self.client.upsert, self.name("passages"), rows[i : i + BATCH])
         return change
 
     def _update_terms(self, delta: Counter) -> None:
@@ -530,9 +530,9 @@ class MilvusStore:
             df = current.get(term, 0) + delta[term]
             (keep if df > 0 else drop).append({"key": term, "df": df, "v": [0.0, 0.0]})
         for i in range(0, len(keep), QUERY_BATCH):
-            self._call(self.client.upsert, self.name("terms"), keep[i : i + QUERY_BATCH])
+            self.call(self.client.upsert, self.name("terms"), keep[i : i + QUERY_BATCH])
         for i in range(0, len(drop), QUERY_BATCH):
-            self._call(self.client.delete, self.name("terms"), ids=[r["key"] for r in drop[i : i + QUERY_BATCH]])
+            self.call(self.client.delete, self.name("terms"), ids=[r["key"] for r in drop[i : i + QUERY_BATCH]])
 
     def iter_passage_rows(self, gen: int, fields: list[str]) -> Iterator[dict[str, Any]]:
         return self._query_all("passages", f"gen <= {gen}", fields)

@@ -43,7 +43,7 @@ class MilvusRetrieval:
     def passage(self, row: int) -> Passage:
         p = self._passages.get(row)
         if p is None:
-            rows = self.store._call(
+            rows = self.store.call(
                 self.store.client.get, self.store.name("passages"), ids=[row], output_fields=["data"]
             )
             p = self._remember(row, rows[0]["data"])
@@ -76,7 +76,7 @@ class MilvusRetrieval:
         expr = self._filter(allowed)
         if expr is None or k <= 0 or self.n == 0:
             return []
-        result = self.store._call(
+        result = self.store.call(
             self.store.client.search,
             self.store.name("passages"),
             data=[data],
