@@ -18,7 +18,7 @@ from ..errors import IndexCorruptError
 from ..schema import Passage
 from .dense import DenseIndex
 from .lexical import LexicalIndex
-from .store import IndexVersion
+from .store import IndexVersion, line_offsets
 
 LEXICAL_MMAP_FROM = 500_000  # passages from which BM25 is read from its files, not loaded
 
@@ -86,8 +86,13 @@ class LocalRetrieval(LocalIndexes):
         self.names = version.names()
         path = version.path
         try:
-            self._offsets = np.load(path / "passage_offsets.npy")
-            passage_doc = np.load(path / "passage_docs.npy")
+            if (path / "passage_offsets.npy").exists():
+                self._offsets = np.load(path / "passage_offsets.npy")
+                passage_doc = np.load(path / "passage_docs.npy")
+            else:  # written before these files existed: find the same once, here
+                self._offsets = line_offsets(path / "passages.jsonl")
+                doc_index = {d: i for i, d in enumerate(self.doc_ids)}
+                passage_doc = np.array([doc_index[p.doc_id] for p in version.iter_passages()], dtype=np.int32)
             with open(path / "passages.jsonl", "rb") as fh:
                 self._lines = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self._offsets[-1] else b""
             n = len(passage_doc)

@@ -88,12 +88,12 @@ def _write_passages(folder: Path, passages: Iterable[Passage], doc_index: dict[s
 
     path = folder / "passages.jsonl"
     n = _write_jsonl(path, rows())
-    np.save(folder / "passage_offsets.npy", _line_offsets(path))
+    np.save(folder / "passage_offsets.npy", line_offsets(path))
     np.save(folder / "passage_docs.npy", np.frombuffer(docs, dtype=np.int32))
     return n
 
 
-def _line_offsets(path: Path) -> np.ndarray:
+def line_offsets(path: Path) -> np.ndarray:
     """Where each line of a JSONL file starts, and the file's end (JSON lines hold no raw newline)."""
     found, pos = [np.zeros(1, dtype=np.int64)], 0
     with open(path, "rb") as fh:

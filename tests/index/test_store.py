@@ -167,3 +167,15 @@ def test_bm25_read_from_its_files_gives_the_same_results(tmp_path, monkeypatch):
         a, b = loaded.lexical_search(tokens, 10, allowed), mapped.lexical_search(tokens, 10, allowed)
         assert len(a[0]) and a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1])
     assert mapped.passage(3) == loaded.passage(3)
+
+
+def test_an_index_written_before_the_offset_files_still_opens(tmp_path):
+    kb = fake_kb(tmp_path / "idx")
+    kb.ingest([CORPUS])
+    expected = [h.passage_id for h in kb.search("十联工作法包括什么").hits]
+    version = kb.open()
+    (version.path / "passage_offsets.npy").unlink()
+    (version.path / "passage_docs.npy").unlink()
+    again = fake_kb(tmp_path / "idx")
+    assert [h.passage_id for h in again.search("十联工作法包括什么").hits] == expected
+    assert again.searcher().passage_counts == kb.searcher().passage_counts
