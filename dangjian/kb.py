@@ -386,17 +386,12 @@ class KnowledgeBase:
             return self._commit_milvus(old, new_docs, new_passages, removed, progress)
         kept: list[Passage] = []
         kept_rows: list[int] = []
-        names_by_doc: dict[str, list[str]] = {}
         if old is not None:
             for row, p in enumerate(old.iter_passages()):
                 if p.doc_id not in removed:
                     kept.append(p)
                     kept_rows.append(row)
-            for info in old.iter_document_info():
-                if info["doc_id"] not in removed:
-                    names_by_doc[info["doc_id"]] = info["names"]
-        names_by_doc.update({doc.doc_id: doc.metadata.get("names", []) for doc, _ in new_docs})
-        names = merge_names(*names_by_doc.values())
+        names = self._dictionary(old, new_docs, removed)
         tokenizer = Tokenizer(extra_words=names)
 
         tokens = TokenTable()
@@ -449,6 +444,17 @@ class KnowledgeBase:
             artifacts=artifacts,
         )
 
+    @staticmethod
+    def _dictionary(old, new_docs: list[tuple[Document, list[Section]]], removed: set[str]) -> list[str]:
+        """The names of the documents a write keeps and adds: the tokenizer's extra words."""
+        names_by_doc: dict[str, list[str]] = {}
+        if old is not None:
+            names_by_doc = {
+                i["doc_id"]: i.get("names", []) for i in old.iter_document_info() if i["doc_id"] not in removed
+            }
+        names_by_doc.update({doc.doc_id: doc.metadata.get("names", []) for doc, _ in new_docs})
+        return merge_names(*names_by_doc.values())
+
     def _manifest(self, names: list[str]) -> dict[str, Any]:
         return {
             "dangjian_version": __version__,
@@ -459,13 +465,7 @@ class KnowledgeBase:
 
     def _commit_milvus(self, old, new_docs, new_passages, removed, progress):
         """The same change written to Milvus: rows out and in, one generation later."""
-        names_by_doc: dict[str, list[str]] = {}
-        if old is not None:
-            names_by_doc = {
-                i["doc_id"]: i.get("names", []) for i in old.iter_document_info() if i["doc_id"] not in removed
-            }
-        names_by_doc.update({doc.doc_id: doc.metadata.get("names", []) for doc, _ in new_docs})
-        names = merge_names(*names_by_doc.values())
+        names = self._dictionary(old, new_docs, removed)
         tokenizer = Tokenizer(extra_words=names)
         changed = set(names) ^ set(old.names()) if old is not None else set()
         changed |= {normalize(n).lower() for n in changed}

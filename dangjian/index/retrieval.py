@@ -45,8 +45,6 @@ class Retrieval(Protocol):
         """BM25 idf of each token (0 for a word the corpus never uses) and the largest idf."""
         ...
 
-    def document(self, info: dict[str, Any]): ...
-
 
 class LocalIndexes:
     """FAISS and BM25 over the same rows: what ranking needs of a local index."""
@@ -111,9 +109,6 @@ class LocalRetrieval(LocalIndexes):
     def passage(self, row: int) -> Passage:
         line = self._lines[int(self._offsets[row]) : int(self._offsets[row + 1])]
         return Passage.from_dict(json.loads(line))
-
-    def document(self, info: dict[str, Any]):
-        return self.version.document(info)
 
 
 def open_retrieval(version) -> Retrieval:

@@ -366,7 +366,7 @@ def _router(settings: Settings) -> APIRouter:
         info = _visible_document(searcher, who, doc_id)
         if not who.can_read_documents:
             raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
-        doc, sections = searcher.retrieval.document(info)
+        doc, sections = searcher.version.document(info)
         return schemas.DocumentDetail(
             **_summary(info).model_dump(),
             metadata=doc.metadata,

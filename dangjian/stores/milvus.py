@@ -57,7 +57,6 @@ log = logging.getLogger("dangjian.milvus")
 
 BM25_K1 = 1.2  # as the local index (index/lexical.py)
 BM25_B = 0.75
-LEXICAL_EXTRA = 20  # candidates fetched beyond k, to be scored exactly
 SPARSE_IDS = 2**32 - 1
 VARCHAR_MAX = 65535
 CHUNK_CHARS = 16000  # a VARCHAR holds 65,535 bytes: 16,000 characters of up to 4 bytes
@@ -103,7 +102,8 @@ def idf(n: int, df: int) -> float:
     return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
-_DROPPED = ("UNAVAILABLE", "GOAWAY", "Fail connecting", "onnection", "released")  # released: a restarted milvus-lite
+# "released": a restarted milvus-lite server has unloaded its collections
+_DROPPED = ("UNAVAILABLE", "GOAWAY", "Fail connecting", "connection", "Connection", "released")
 
 
 def _dropped(exc: Exception) -> bool:
@@ -128,6 +128,7 @@ class MilvusStore:
         self.home = Path(state_dir)  # API keys, collection list and uploads stay on local disk
         self._client = None
         self._client_lock = threading.Lock()
+        self._has_meta = False
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r}, prefix={self.prefix!r})"
@@ -245,8 +246,11 @@ class MilvusStore:
     # --- the manifest -------------------------------------------------------------------------
 
     def manifest(self) -> dict[str, Any] | None:
-        if not self.call(self.client.has_collection, self.name("meta")):
-            return None
+        """The current manifest (read on every request: it says which generation is current)."""
+        if not self._has_meta:
+            if not self.call(self.client.has_collection, self.name("meta")):
+                return None
+            self._has_meta = True  # never dropped, so not asked again
         rows = self.call(self.client.get, self.name("meta"), ids=["manifest"], output_fields=["data"])
         return json.loads(rows[0]["data"]) if rows else None
 

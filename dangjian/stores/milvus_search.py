@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..schema import Passage
-from .milvus import LEXICAL_EXTRA, MilvusVersion, clean_token, idf, quote_list, term_id, tf_part
+from .milvus import MilvusVersion, clean_token, idf, quote_list, term_id, tf_part
+
+LEXICAL_EXTRA = 20  # candidates fetched beyond k, to be scored exactly
 
 
 class MilvusRetrieval:
@@ -36,9 +38,6 @@ class MilvusRetrieval:
         self.n = int(self.manifest["counts"]["passages"])
         self._passages: dict[int, Passage] = {}
         self._weights: dict[str, float] = {}
-
-    def document(self, info: dict[str, Any]):
-        return self.version.document(info)
 
     def passage(self, row: int) -> Passage:
         p = self._passages.get(row)

@@ -106,7 +106,7 @@ def test_what_a_crashed_writer_left_is_never_read_and_is_cleared_by_the_next_wri
     assert not rows(kb, "passages", 'doc_id == "orphan"')
 
 
-def test_writers_take_turns_across_processes(tmp_path, milvus):
+def test_writers_on_separate_connections_take_turns(tmp_path, milvus):
     """Two writers on one store: the second waits for the first's lease, then goes."""
     held: list[tuple[str, float, float]] = []
 

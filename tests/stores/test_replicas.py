@@ -11,7 +11,7 @@ import uuid
 
 from dangjian.service.keys import KeyStore
 
-from ..conftest import store_copy
+from ..conftest import Store, store_copy
 from ..service.live import live_server
 
 QUESTION = "十联工作法包括什么"
@@ -48,8 +48,6 @@ def search(base: str, question: str) -> dict:
 
 
 def test_two_replicas_share_one_store(tmp_path_factory, corpus_index, milvus_uri):
-    from ..conftest import Store
-
     store = Store("milvus", milvus_uri).fresh()
     home = store_copy(store, corpus_index, tmp_path_factory.mktemp("replicas"))
     key = KeyStore(home).create("editor")
