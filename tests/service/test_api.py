@@ -4,7 +4,9 @@ for real over a socket."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -179,6 +181,35 @@ def test_every_route_declares_its_response_model(client):
             assert op["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
 
 
+def test_one_json_log_line_per_request_and_no_question_in_it(client, index_dir, store, caplog):
+    question = "十联工作法包括什么"
+    with caplog.at_level(logging.INFO, logger="dangjian.access"):
+        response = client.get("/api/v1/search", params={"q": question}, headers={"X-Request-ID": "abc-123"})
+        unusable = client.get("/api/v1/documents/nope", headers={"X-Request-ID": "no spaces allowed"})
+    assert response.headers["x-request-id"] == "abc-123"
+    assert re.fullmatch(r"[0-9a-f]{16}", unusable.headers["x-request-id"])
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "dangjian.access"]
+    assert [(x["request_id"], x["route"], x["status"]) for x in lines] == [
+        ("abc-123", "/api/v1/search", 200),
+        (unusable.headers["x-request-id"], "/api/v1/documents/{doc_id}", 404),
+    ]
+    assert all(x["method"] == "GET" and x["ms"] > 0 and x["time"] for x in lines)
+    assert question not in caplog.text and "nope" not in caplog.text
+    caplog.clear()
+    app = create_app(store.settings(log_questions=True), kb=store.kb(index_dir))
+    with TestClient(app) as c, caplog.at_level(logging.INFO, logger="dangjian.access"):
+        c.post("/api/v1/ask", json={"question": question})
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "dangjian.access"]
+    assert line["question"] == question and line["route"] == "/api/v1/ask"
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(index_dir, store):
+    app = create_app(store.settings(max_upload_mb=0.5), kb=store.kb(index_dir))
+    with TestClient(app) as c:
+        error = error_of(c.post("/api/v1/ask", content=b"x" * (2 * 1024 * 1024)), 413)
+    assert "请求太大（2.0 MB），上限 0.5 MB" in error["message"]
+
+
 def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
     with live_server(index_dir, env=store.env()) as base:
         url = base + "/api/v1/search?q=" + urllib.request.quote("十联工作法包括什么")
@@ -189,8 +220,6 @@ def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
 
 def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path, store):
     """Every `curl` line of the README, run by bash against a live `dangjian serve`."""
-    import re
-
     from dangjian.service.keys import KeyStore
 
     from ..conftest import REPO
