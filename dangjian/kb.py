@@ -400,9 +400,13 @@ class KnowledgeBase:
             vectors = self._embed(new_passages, progress)
         else:
             old_vectors = np.load(old.path / "vectors.npy", mmap_mode="r")
-            vectors = np.concatenate(
-                [np.asarray(old_vectors[kept_rows], dtype=np.float32), self._embed(new_passages, progress)]
-            )
+            added = self._embed(new_passages, progress)
+            # filled in place: a gathered copy and a concatenation would hold the vectors twice more
+            vectors = np.empty((len(kept_rows) + len(added), old_vectors.shape[1]), dtype=np.float32)
+            for start in range(0, len(kept_rows), 16384):
+                rows = kept_rows[start : start + 16384]
+                vectors[start : start + len(rows)] = old_vectors[rows]
+            vectors[len(kept_rows) :] = added
             # Passages that mention a name added to or dropped from the dictionary are re-tokenised.
             changed = [normalize(n).lower() for n in set(names) ^ set(old.names())]
             retokenize = {}

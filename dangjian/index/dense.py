@@ -10,12 +10,14 @@ explicitly. FAISS ids are row positions in ``passages.jsonl``.
 Several questions at once (``search_many``, the questions of concurrent requests) are scored by
 one matrix product over the stored vectors instead of one scan each: FAISS reads the whole
 matrix for every single question, so 16 questions cost 16 passes over memory. ``flat`` vectors
-are multiplied by numpy (BLAS); ``fp16`` ones by PyTorch in half precision where it is installed,
-the best ``RESCORE_EXTRA`` beyond k then re-scored exactly in single precision.
+are multiplied by numpy (BLAS); ``fp16`` ones by PyTorch in half precision where the question
+engine has loaded it (``embedders.TorchE5``), the best ``RESCORE_EXTRA`` beyond k then re-scored
+exactly in single precision; otherwise FAISS searches for each question.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import faiss
@@ -154,11 +156,8 @@ class DenseIndex:
         """Scores of every row for every query in one product, or None where only FAISS can."""
         if self.kind == "flat":
             return queries @ self._vectors().T
-        if self.kind != "fp16":
-            return None
-        try:
-            import torch
-        except ImportError:
+        torch = sys.modules.get("torch")  # only where the question engine already loaded it (~200 MB)
+        if self.kind != "fp16" or torch is None:
             return None
         with torch.inference_mode():
             vectors = torch.from_numpy(self._vectors())
