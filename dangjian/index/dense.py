@@ -126,13 +126,16 @@ class DenseIndex:
 
     def search_many(
         self, queries: np.ndarray, k: int, allowed: list[np.ndarray | None]
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``search`` for each row of ``queries`` (each with its own ``allowed`` rows)."""
+    ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """``search`` for each row of ``queries`` (each with its own ``allowed`` rows) in one
+        product; None where that is not possible or pays nothing (one question, HNSW, IVF, fp16
+        without torch): the callers then ``search`` each for themselves, in their own threads."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(len(allowed), -1)
-        scan = self._scan if len(queries) > 1 and self.n and k > 0 else None
-        scores = scan(queries) if scan is not None else None
+        if len(queries) < 2 or not self.n or k <= 0:
+            return None
+        scores = self._scan(queries)
         if scores is None:
-            return [self.search(q, k, a) for q, a in zip(queries, allowed, strict=True)]
+            return None
         k = min(k, self.n)
         out = []
         for query, row, rows in zip(queries, scores, allowed, strict=True):

