@@ -515,8 +515,9 @@ def serve(host: str, port: int, index_dir: Path | None, corpus: Path | None) -> 
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives every thread that allocates its own heap; the service's request threads then
-    hold ~110 MB more at 100k passages (bench/RESULTS.md) for ~7 % more throughput."""
+    """glibc gives every thread that allocates its own heap; two for the whole service hold
+    ~110 MB less at 100k passages under load, at the cost of ~7 % of the throughput
+    (bench/RESULTS.md)."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
     except (OSError, AttributeError):  # not glibc

@@ -160,9 +160,9 @@ class TorchE5:
     def __init__(self, weights_path: Path, prefix: str, threads: int | None = None):
         import torch
 
-        # one thread: a busy service runs two batches at once (``QueryBatcher`` lanes), and
-        # threads of one small batch mostly wait for each other (measured under load: 90 → 104
-        # questions/s with one thread instead of two)
+        # one thread: a busy service runs two batches at once (``QueryBatcher`` lanes), and the
+        # threads of one small batch mostly wait for each other (measured under load, one lane:
+        # 83 → 90 questions/s with one thread instead of two)
         torch.set_num_threads(threads or 1)
         self.torch = torch
         self.w = E5Weights(weights_path)
@@ -197,7 +197,8 @@ def _encoder_class(torch):
     F = torch.nn.functional
 
     class Encoder(torch.nn.Module):
-        """BERT encoder over padded batches: word vectors (B, T, H), positions, mask → (B, H)."""
+        """BERT encoder: packed word vectors (N, H) of B texts, their positions (N), and the
+        (B, longest) mask saying which slots hold a token → (B, H) normalised vectors."""
 
         def __init__(self, w: E5Weights):
             super().__init__()
