@@ -137,13 +137,14 @@ class DenseIndex:
         if scores is None:
             return None
         k = min(k, self.n)
+        vectors = self._vectors()
         out = []
         for query, row, rows in zip(queries, scores, allowed, strict=True):
             if rows is not None:
                 row = np.where(rows, row, -np.inf)
             top = np.argpartition(-row, min(k + RESCORE_EXTRA, self.n) - 1)[: k + RESCORE_EXTRA]
             top = top[np.isfinite(row[top])]
-            exact = self._vectors()[top].astype(np.float32) @ query
+            exact = vectors[top].astype(np.float32) @ query
             order = np.argsort(-exact, kind="stable")[:k]
             out.append((top[order].astype(np.int64), exact[order]))
         return out

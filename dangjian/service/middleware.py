@@ -21,6 +21,7 @@ import uuid
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
+from starlette.responses import JSONResponse
 
 access_log = logging.getLogger("dangjian.access")
 
@@ -56,7 +57,8 @@ class RequestMiddleware:
         try:
             size = headers.get(b"content-length", b"")
             if size.isdigit() and int(size) > self.max_body_bytes:
-                await _too_large(send_with_id, int(size), self.max_upload_mb)
+                too_large = f"请求太大（{int(size) / 1048576:.1f} MB），上限 {self.max_upload_mb:g} MB"
+                await error_response(413, "too_large", too_large)(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
@@ -79,16 +81,6 @@ class RequestMiddleware:
                 access_log.info(json.dumps(line, ensure_ascii=False))
 
 
-async def _too_large(send, size: int, limit_mb: float) -> None:
-    body = json.dumps(
-        {"error": {"code": "too_large", "message": f"请求太大（{size / 1048576:.1f} MB），上限 {limit_mb:g} MB"}},
-        ensure_ascii=False,
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The one error shape of every 4xx/5xx: ``{"error": {"code", "message"}}``."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
