@@ -120,13 +120,12 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
         return base.FREQ, base.total
 
 
-@lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
-    """jieba's part-of-speech tags of its dictionary words, loaded once; never modified."""
+    """jieba's part-of-speech tags of its dictionary words: those its module loads on import
+    for its global tagger (read here, never modified)."""
     import jieba.posseg
 
-    with _BASE_LOCK:
-        return jieba.posseg.POSTokenizer(jieba.Tokenizer()).word_tag_tab
+    return jieba.posseg.dt.word_tag_tab
 
 
 class Tokenizer:
@@ -175,8 +174,8 @@ class Tokenizer:
             with self._lock:  # service threads may ask at once
                 if self._tagger is None:
                     tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
-                    # jieba's word tags (84 MB) are read once per process: they never change, as
-                    # the words this tokenizer adds carry no tag
+                    # jieba's word tags (84 MB) are shared: they never change, as the words this
+                    # tokenizer adds carry no tag
                     tagger.tokenizer, tagger.word_tag_tab = self._jieba, _word_tags()
                     self._tagger = tagger
         return [(pair.word, pair.flag) for pair in self._tagger.cut(text)]
