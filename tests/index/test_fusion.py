@@ -34,3 +34,20 @@ def test_bm25s_clear_winner_is_not_lost_in_fusion(tmp_path, store):
     question = "居民议事厅每周几开放，谁主持？"
     assert build(tmp_path, False, store).search(question, k=3).hits[0].text != TARGET
     assert build(tmp_path, True, store).search(question, k=3).hits[0].text == TARGET
+
+
+def test_a_phrase_boost_counts_the_document_wording_of_an_abbreviation(tmp_path):
+    """A question saying “业委会” boosts a passage that says “业主委员会” as much as one that
+    uses the abbreviation (query_synonyms.txt maps the one to the other)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = ["业主委员会每月召开一次例会，研究小区公共事务。", "业委会成员名单在小区公开栏公示。", DECOY]
+    for i, text in enumerate(texts):
+        (folder / f"{i}.txt").write_text(f"材料{i}\n{text}\n", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder=DecoyEmbedder())
+    kb.ingest([folder])
+    searcher = kb.searcher()
+    rows = {searcher.retrieval.passage(row).text: row for row in range(searcher.retrieval.n)}
+    assert searcher._boost(rows[texts[0]], ["业委会"], set()) == 1
+    assert searcher._boost(rows[texts[1]], ["业委会"], set()) == 1
+    assert searcher._boost(rows[DECOY], ["业委会"], set()) == 0
