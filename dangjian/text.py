@@ -108,16 +108,12 @@ def dictionary_hash(extra_words: Iterable[str] = ()) -> str:
     return h.hexdigest()[:16]
 
 
-_BASE_LOCK = threading.Lock()
-
-
 @lru_cache(maxsize=1)
 def _base_dictionary() -> tuple[dict[str, int], int]:
     """jieba's default dictionary (word → frequency, total), loaded once; never modified."""
-    with _BASE_LOCK:
-        base = jieba.Tokenizer()
-        base.check_initialized()
-        return base.FREQ, base.total
+    base = jieba.Tokenizer()
+    base.check_initialized()
+    return base.FREQ, base.total
 
 
 def _word_tags() -> dict[str, str]:
