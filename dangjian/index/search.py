@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,6 +50,7 @@ class SearchSettings:
     # Decline a question asking for a count, date or name that no top passage states (facts.py).
     fact_check: bool = True
     lexical_decisive: bool = True  # BM25's clear winner goes first (DECISIVE_*)
+    part_weight: float = 1.0  # the vote of a passage's part of its document (PART_MATCH)
     faiss_threads: int = 1  # measured: faiss's and the embedder's OpenMP threads contend
 
 
@@ -105,6 +107,12 @@ DECISIVE_RATIO = 1.5
 # A question asking for a list (“有哪些”, “哪几项”) gets BM25's best passage within the first
 # LIST_SLOT when it matches at least LIST_MATCH of the question's term weight: dense search
 # reads a long passage listing many things as being about none of them.
+# A question whose words match less than this share (paraphrase) also ranks passages by their
+# part of a document — its top-level section, or the whole document where it has none — scored by
+# the sum of its candidates' fused scores: a section where several candidates meet is likelier to
+# hold the answer than a lone passage of an unrelated report. Questions that match more (names,
+# exact terms: most of CMRC) keep passage-level ranking (measured: see evals/tuning_log.md).
+PART_MATCH = 0.3
 LIST_SLOT = 3
 LIST_MATCH = 0.2
 _LIST_RE = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两]+[个项条种类]|有什么")
@@ -378,6 +386,17 @@ class Searcher:
             or (bool(phrases) and any(self._boost(row, phrases, set()) for row in ranked[: self.settings.candidates]))
         )
 
+    def _part_ranks(self, fused: dict[int, float]) -> dict[int, int]:
+        """Each candidate's 0-based rank of its part of a document (``PART_MATCH``)."""
+        part_of: dict[int, tuple[str, str]] = {}
+        totals: dict[tuple[str, str], float] = defaultdict(float)
+        for row, score in fused.items():
+            p = self.retrieval.passage(row)
+            part = part_of[row] = (p.doc_id, p.section_path[0] if p.section_path else "")
+            totals[part] += score
+        order = {part: i for i, part in enumerate(sorted(totals, key=lambda part: (-totals[part], part)))}
+        return {row: order[part] for row, part in part_of.items()}
+
     def _boost(self, row: int, phrases: list[str], years: set[int]) -> float:
         """How many boosts a passage earns: each phrase it contains; the year the question names;
         a complete enumeration of a numbered method (“十联” listing ten items)."""
@@ -422,13 +441,16 @@ class Searcher:
             fused[row] = fused.get(row, 0.0) + s.weight_dense / (s.rrf_k + rank + 1)
         for rank, row in enumerate(lex_ids.tolist()):
             fused[row] = fused.get(row, 0.0) + s.weight_lexical / (s.rrf_k + rank + 1)
+        conf, match = evidence(dense_scores, lex_scores, tokens, self.retrieval)
+        if s.part_weight and match < PART_MATCH:
+            for row, part_rank in self._part_ranks(fused).items():
+                fused[row] += s.part_weight / (s.rrf_k + part_rank + 1)
         phrases = self._phrases(query)
         years = {int(y) for y in _YEAR_RE.findall(normalize(query))}
         if (phrases or years) and s.boost_weight:
             for row in fused:
                 fused[row] += s.boost_weight * self._boost(row, phrases, years) / (s.rrf_k + 1)
         ranked = sorted(fused, key=lambda r: (-fused[r], r))
-        conf, match = evidence(dense_scores, lex_scores, tokens, self.retrieval)
         if s.lexical_decisive and len(lex_ids) and match >= DECISIVE_MATCH:
             # Fusion must not lose what BM25 alone finds when BM25 is sure: its best passage
             # matches much of the question and clearly beats its second.

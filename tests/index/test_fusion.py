@@ -51,3 +51,25 @@ def test_a_phrase_boost_counts_the_document_wording_of_an_abbreviation(tmp_path)
     assert searcher._boost(rows[texts[0]], ["业委会"], set()) == 1
     assert searcher._boost(rows[texts[1]], ["业委会"], set()) == 1
     assert searcher._boost(rows[DECOY], ["业委会"], set()) == 0
+
+
+def test_candidates_of_one_section_vote_together(tmp_path):
+    """A paraphrased question also ranks passages by their part of a document: the top-level
+    section (or the whole document where it has none) whose candidates' fused scores sum
+    highest comes first."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "report.txt").write_text(
+        "街道工作报告\n一、工作回顾\n（一）议事协商\n居民议事厅全年召开会议二十次。\n"
+        "（二）走访服务\n网格员走访群众三千户。\n二、下一步打算\n推进老旧小区加装电梯。\n",
+        encoding="utf-8",
+    )
+    (folder / "other.txt").write_text(f"材料\n{DECOY}\n", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "idx", embedder=DecoyEmbedder())
+    kb.ingest([folder])
+    searcher = kb.searcher()
+    rows = {searcher.retrieval.passage(row).text.splitlines()[-1]: row for row in range(searcher.retrieval.n)}
+    meeting, visits = rows["居民议事厅全年召开会议二十次。"], rows["网格员走访群众三千户。"]
+    lift, decoy = rows["推进老旧小区加装电梯。"], rows[DECOY]
+    ranks = searcher._part_ranks({meeting: 0.02, visits: 0.015, lift: 0.03, decoy: 0.025})
+    assert ranks == {meeting: 0, visits: 0, lift: 1, decoy: 2}
