@@ -104,15 +104,15 @@ AGREEMENT_DEPTH = 5
 # scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).
 DECISIVE_MATCH = 0.3
 DECISIVE_RATIO = 1.5
-# A question asking for a list (“有哪些”, “哪几项”) gets BM25's best passage within the first
-# LIST_SLOT when it matches at least LIST_MATCH of the question's term weight: dense search
-# reads a long passage listing many things as being about none of them.
 # A question whose words match less than this share (paraphrase) also ranks passages by their
 # part of a document — its top-level section, or the whole document where it has none — scored by
 # the sum of its candidates' fused scores: a section where several candidates meet is likelier to
 # hold the answer than a lone passage of an unrelated report. Questions that match more (names,
 # exact terms: most of CMRC) keep passage-level ranking (measured: see evals/tuning_log.md).
 PART_MATCH = 0.3
+# A question asking for a list (“有哪些”, “哪几项”) gets BM25's best passage within the first
+# LIST_SLOT when it matches at least LIST_MATCH of the question's term weight: dense search
+# reads a long passage listing many things as being about none of them.
 LIST_SLOT = 3
 LIST_MATCH = 0.2
 _LIST_RE = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两]+[个项条种类]|有什么")
