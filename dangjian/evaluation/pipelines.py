@@ -1,8 +1,8 @@
 """The retrieval pipelines an evaluation compares, behind one small interface.
 
 - ``ours``: the product's hybrid search (``Searcher``) with the knowledge base's settings;
-- ``bm25`` / ``dense``: the same index with only one of the two ranked lists and no boosts or
-  abstention — fusion must not lose what its best part finds;
+- ``bm25`` / ``dense``: the same index with only one of the two ranked lists and no boosts,
+  section vote or abstention — fusion must not lose what its best part finds;
 - ``peer``: built the way Langchain-Chatchat does it by default (see ``PeerPipeline``).
 
 A pipeline exposes its retrieval units (``Unit``: id, title, text) so gold locators can be
@@ -54,6 +54,7 @@ class OursPipeline:
                 settings,
                 weight_dense=0.0,
                 boost_weight=0.0,
+                part_weight=0.0,
                 abstain_threshold=NO_ABSTAIN,
                 fact_check=False,
                 lexical_decisive=False,
@@ -63,6 +64,7 @@ class OursPipeline:
                 settings,
                 weight_lexical=0.0,
                 boost_weight=0.0,
+                part_weight=0.0,
                 abstain_threshold=NO_ABSTAIN,
                 fact_check=False,
                 lexical_decisive=False,
