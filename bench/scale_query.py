@@ -70,6 +70,8 @@ def corpus(data: Path):
                 docs.append(
                     make_document(text=para["context"], source=para["id"], file_type="json", title=article["title"])
                 )
+    # a law filed under two branches is one document (same content, same id), as ingest has it
+    docs = list({doc.doc_id: doc for doc in docs}.values())
     for doc in docs:
         doc.metadata["names"] = find_names(doc.text)
     return docs

@@ -108,7 +108,12 @@ class LocalRetrieval(LocalIndexes):
             raise IndexCorruptError(
                 f"索引 {path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"
             ) from None
-        if dense.n != n or lexical.n != n or len(self._offsets) != n + 1:
+        if (
+            dense.n != n
+            or lexical.n != n
+            or len(self._offsets) != n + 1
+            or (n and passage_doc.max() >= len(self.doc_ids))
+        ):
             raise IndexCorruptError(f"索引 {path} 的文件条数不一致；请运行 dangjian reindex 重建")
         super().__init__(dense, lexical, passage_doc)
         counts = np.bincount(passage_doc, minlength=len(self.doc_ids)).tolist()

@@ -106,6 +106,18 @@ def test_unknown_format_version_is_refused(tmp_path):
     assert "重建" in err.value.message
 
 
+def test_passages_of_a_missing_document_are_refused(tmp_path):
+    """An index whose passages point past its document records (a hand-built or damaged one) is
+    reported as damaged when opened for search, not as an IndexError at the first filter."""
+    kb = fake_kb(tmp_path / "idx")
+    kb.ingest([SEED])
+    path = kb.open().path
+    np.save(path / "passage_docs.npy", np.load(path / "passage_docs.npy") + 1)
+    with pytest.raises(IndexCorruptError) as err:
+        kb.searcher()
+    assert "重建" in err.value.message
+
+
 def test_concurrent_writer_is_told_to_wait(tmp_path):
     store = IndexStore(tmp_path / "idx")
     with store.write_lock():
