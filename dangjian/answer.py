@@ -10,10 +10,10 @@ import logging
 import time
 from dataclasses import replace
 
-from .index.search import SearchResult
+from .citations import highlight_spans
 from .ingest.chunking import sentence_spans
-from .schema import Answer, Citation, Hit
-from .text import Tokenizer, normalize
+from .schema import Answer, Citation, Hit, SearchResult
+from .text import normalize
 
 log = logging.getLogger("dangjian.answer")
 
@@ -30,14 +30,16 @@ MAX_ANSWER_CHARS = 400
 FROM_HITS = 3
 
 
-def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
+def extractive_answer(result: SearchResult) -> Answer:
+    """The best sentences of the first hits for ``result``'s question (analysed by the search)."""
     if result.missing:
         return Answer(
             result.query, not_stated(result.missing), [], result.related, True, result.took_ms, result.missing
         )
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
-    terms = {t for t in tokenizer.tokenize(result.query) if len(t) > 1}
+    terms = {t for t in result.analysed.tokens if len(t) > 1}
+    highlights = result.analysed.terms
     candidates = []  # (score, hit rank, start in passage, end, hit)
     for hit in result.hits[:FROM_HITS]:
         norm = normalize(hit.text).lower()
@@ -59,13 +61,14 @@ def extractive_answer(result: SearchResult, tokenizer: Tokenizer) -> Answer:
     chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
     citations, pieces = [], []
     for marker, (_score, _rank, s, e, hit) in enumerate(chosen, start=1):
-        citations.append(_citation(marker, hit, s, e))
+        citations.append(_citation(marker, hit, s, e, highlights))
         pieces.append(f"{hit.text[s:e]}[{marker}]")
     return Answer(result.query, "".join(pieces), citations, result.hits, False, result.took_ms)
 
 
-def _citation(marker: int, hit: Hit, s: int = 0, e: int | None = None) -> Citation:
-    """``hit.text[s:e]`` (the whole passage by default) as the citation numbered ``marker``."""
+def _citation(marker: int, hit: Hit, s: int = 0, e: int | None = None, terms: list[str] = ()) -> Citation:
+    """``hit.text[s:e]`` (the whole passage by default) as the citation numbered ``marker``,
+    with ``terms`` highlighted."""
     e = len(hit.text) if e is None else e
     return Citation(
         marker=marker,
@@ -79,10 +82,11 @@ def _citation(marker: int, hit: Hit, s: int = 0, e: int | None = None) -> Citati
         page=hit.page,
         citation=hit.citation,
         score=round(hit.score, 6),
+        highlights=highlight_spans(hit.text[s:e], list(terms)),
     )
 
 
-def generated_answer(extractive: Answer, model) -> Answer:
+def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer:
     """A language model's answer over the passages of ``extractive``, each sentence checked
     against the passages it cites; on an error or timeout, ``extractive`` saying why."""
     from .llm import ANSWER_PROMPT, generate, materials
@@ -99,7 +103,7 @@ def generated_answer(extractive: Answer, model) -> Answer:
         log.warning("language model failed (%s): %s", type(exc).__name__, exc)
         return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
     used = sorted({n for s in out.sentences for n in s.markers if n in hits})
-    citations = [_citation(n, hits[n]) for n in used]
+    citations = [_citation(n, hits[n], terms=terms) for n in used]
     took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
     return replace(
         extractive, answer=out.text, citations=citations, generated=True, sentences=out.sentences, took_ms=took

@@ -12,8 +12,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .index.settings import SearchSettings
 from .ingest.chunking import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS
 from .ingest.common import DEFAULT_MAX_FILE_MB
+
+_SEARCH = SearchSettings()  # the ranking defaults, defined once
 
 
 class Settings(BaseSettings):
@@ -41,19 +44,25 @@ class Settings(BaseSettings):
         "none", description="向量化时段落前是否加章节路径/标题"
     )
     dense_index: Literal["auto", "flat", "fp16", "hnsw", "ivf"] = Field("auto", description="向量索引类型")
-    faiss_threads: int = Field(1, ge=1, le=64, description="向量检索线程数")
-    search_candidates: int = Field(50, ge=5, le=1000, description="每路检索取前多少个候选参与融合")
-    rrf_k: int = Field(60, ge=1, le=1000, description="倒数排名融合的常数 k")
-    weight_dense: float = Field(1.0, ge=0, description="向量检索在融合中的权重")
-    weight_lexical: float = Field(1.0, ge=0, description="关键词（BM25）检索在融合中的权重")
-    boost_weight: float = Field(1.0, ge=0, description="问题中提到的工作法名称、引号短语命中时的加分")
-    expand_query: bool = Field(True, description="关键词检索时把口语说法扩展为公文用语（如“社工”→“社区工作者”）")
+    faiss_threads: int = Field(_SEARCH.faiss_threads, ge=1, le=64, description="向量检索线程数")
+    search_candidates: int = Field(_SEARCH.candidates, ge=5, le=1000, description="每路检索取前多少个候选参与融合")
+    rrf_k: int = Field(_SEARCH.rrf_k, ge=1, le=1000, description="倒数排名融合的常数 k")
+    weight_dense: float = Field(_SEARCH.weight_dense, ge=0, description="向量检索在融合中的权重")
+    weight_lexical: float = Field(_SEARCH.weight_lexical, ge=0, description="关键词（BM25）检索在融合中的权重")
+    boost_weight: float = Field(_SEARCH.boost_weight, ge=0, description="问题中提到的工作法名称、引号短语命中时的加分")
+    expand_query: bool = Field(
+        _SEARCH.expand, description="关键词检索时把口语说法扩展为公文用语（如“社工”→“社区工作者”）"
+    )
     abstain_margin: float = Field(
-        0.0, ge=-1, le=1, description="拒答阈值的调整量：在按无关问题校准出的阈值上加减，负数表示更少拒答"
+        _SEARCH.abstain_margin,
+        ge=-1,
+        le=1,
+        description="拒答阈值的调整量：在按无关问题校准出的阈值上加减，负数表示更少拒答",
     )
     abstain_threshold: float = Field(0.0, ge=0, le=2, description="固定的拒答阈值（0 表示使用自动校准的阈值）")
     fact_check: bool = Field(
-        True, description="问具体数字、日期或人名而相关段落没有写明时，不硬给答案，提示没有写明并列出相关段落"
+        _SEARCH.fact_check,
+        description="问具体数字、日期或人名而相关段落没有写明时，不硬给答案，提示没有写明并列出相关段落",
     )
     top_k: int = Field(5, ge=1, le=50, description="默认返回的段落数")
     require_key: bool = Field(
@@ -76,3 +85,18 @@ class Settings(BaseSettings):
                 "（DANGJIAN_CHUNK_TARGET_CHARS / DANGJIAN_CHUNK_MAX_CHARS）"
             )
         return self
+
+    def search_settings(self) -> SearchSettings:
+        """The ranking settings these describe."""
+        return SearchSettings(
+            candidates=self.search_candidates,
+            rrf_k=self.rrf_k,
+            weight_dense=self.weight_dense,
+            weight_lexical=self.weight_lexical,
+            boost_weight=self.boost_weight,
+            expand=self.expand_query,
+            abstain_margin=self.abstain_margin,
+            abstain_threshold=self.abstain_threshold or None,
+            fact_check=self.fact_check,
+            faiss_threads=self.faiss_threads,
+        )

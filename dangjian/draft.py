@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DangjianError
-from .index.search import Filters
 from .kb import KnowledgeBase
 from .llm import DRAFT_PROMPT, Generated, generate, materials
 from .officedoc import BODY_FONT, H1_FONT, SIZE_2, TITLE_FONT, add_paragraph, official_document
+from .schema import Filters
 from .text import char_bigrams
 
 # Section headings and the words that find their material (the seed report's shape for 年度工作总结).

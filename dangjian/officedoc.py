@@ -11,7 +11,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-TITLE_FONT, BODY_FONT, H1_FONT, H2_FONT = "方正小标宋简体", "仿宋", "黑体", "楷体"
+TITLE_FONT, BODY_FONT, H1_FONT = "方正小标宋简体", "仿宋", "黑体"
 SIZE_2, SIZE_3 = 22, 16  # 二号, 三号 in points
 
 

@@ -172,9 +172,12 @@ class Citation:
     page: int | None
     citation: str
     score: float
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # question terms in ``quote``
 
     def to_dict(self) -> dict[str, Any]:
-        return _shallow_dict(self)
+        data = _shallow_dict(self)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
 
 
 @dataclass(slots=True)
@@ -205,3 +208,59 @@ class Answer:
             "fallback": self.fallback,
             "took_ms": self.took_ms,
         }
+
+
+@dataclass
+class Filters:
+    """Which documents a search may return (each list: any of; None or empty: no limit)."""
+
+    collections: list[str] | None = None
+    doc_ids: list[str] | None = None
+    types: list[str] | None = None
+    years: list[int] | None = None
+
+    def empty(self) -> bool:
+        return not (self.collections or self.doc_ids or self.types or self.years)
+
+
+@dataclass
+class Query:
+    """A question analysed once (``index.query.analyse``): what ranking, highlights, answers and
+    method-card lookup read of it.
+
+    ``norm`` is the normalised, lower-case text; ``tokens`` the tokenizer's words of the question;
+    ``lexical`` those plus the document wording of its colloquial phrases (what BM25 searches);
+    ``phrases`` the method names and quoted phrases it uses; ``terms`` what is highlighted."""
+
+    text: str
+    norm: str
+    tokens: list[str]
+    lexical: list[str]
+    phrases: list[str]
+    years: set[int]
+    terms: list[str]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    abstained: bool
+    took_ms: float
+    # When declined because the passages about the question do not state the fact it asks for:
+    # what is missing (“具体数字”) and those passages.
+    missing: str | None = None
+    related: list[Hit] = field(default_factory=list)
+    analysed: Query | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "query": self.query,
+            "abstained": self.abstained,
+            "took_ms": self.took_ms,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+        if self.missing:
+            out["missing"] = self.missing
+            out["related"] = [h.to_dict() for h in self.related]
+        return out

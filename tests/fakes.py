@@ -42,7 +42,7 @@ def fake_kb(index_dir, **kwargs):
 
     Abstention is off: its calibration means nothing for hash vectors.
     """
-    from dangjian.index.search import SearchSettings
+    from dangjian.index.settings import SearchSettings
     from dangjian.kb import KnowledgeBase
 
     kwargs.setdefault("search_settings", SearchSettings(abstain_threshold=-1.0))

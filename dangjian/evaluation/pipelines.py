@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..index.search import SearchSettings
+from ..index.settings import SearchSettings
 from ..kb import KnowledgeBase
 
 
@@ -84,7 +84,7 @@ class OursPipeline:
         from ..answer import extractive_answer
 
         res = self.searcher.search(question, k=k)
-        answer = extractive_answer(res, self.searcher.tokenizer)
+        answer = extractive_answer(res)
         docs = self._texts()
         # A question declined because no passage states the fact it asks for still shows the
         # related passages (counted as declined all the same): they are what the user reads.

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import DangjianError
+from ..errors import DangjianError, IndexCorruptError
 from .e5_torch import TorchE5
 
 E5_PREFIXES = ("query: ", "passage: ")
@@ -363,3 +363,19 @@ def as_langchain(embedder: Embedder):
             return embedder.embed_query(text).tolist()
 
     return DangjianEmbeddings()
+
+
+def check_embedder(manifest: dict[str, Any], embedder: Embedder, home) -> None:
+    """Refuse an index built by another embedder, naming the command that rebuilds it."""
+    built = manifest.get("embedder")
+    current = embedder.identity()
+    if built is None:
+        raise IndexCorruptError(f"索引 {home} 没有向量（旧格式）；请运行 dangjian reindex --index {home} 重建")
+    keys = ("name", "dimension", "passage_prefix", "query_prefix")
+    if any(built.get(key) != current.get(key) for key in keys):
+        raise DangjianError(
+            f"索引 {home} 是用嵌入模型 {built.get('name')}（前缀 {built.get('passage_prefix')!r}）建立的，"
+            f"当前设置的是 {current.get('name')}（前缀 {current.get('passage_prefix')!r}），两者不能混用；"
+            f"请运行 dangjian reindex --index {home} 用当前模型重建向量，或改回原来的模型设置",
+            code="embedder_mismatch",
+        )

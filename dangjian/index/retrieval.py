@@ -17,8 +17,8 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..schema import Passage
 from .dense import DenseIndex
+from .layout import DENSE, LEXICAL, PASSAGE_DOCS, PASSAGE_OFFSETS, PASSAGES, VECTORS, IndexVersion, line_offsets
 from .lexical import LexicalIndex
-from .store import IndexVersion, line_offsets
 
 LEXICAL_MMAP_FROM = 500_000  # passages from which BM25 is read from its files, not loaded
 
@@ -92,18 +92,18 @@ class LocalRetrieval(LocalIndexes):
         self.names = version.names()
         path = version.path
         try:
-            if (path / "passage_offsets.npy").exists():
-                self._offsets = np.load(path / "passage_offsets.npy")
-                passage_doc = np.load(path / "passage_docs.npy")
+            if (path / PASSAGE_OFFSETS).exists():
+                self._offsets = np.load(path / PASSAGE_OFFSETS)
+                passage_doc = np.load(path / PASSAGE_DOCS)
             else:  # written before these files existed: find the same once, here
-                self._offsets = line_offsets(path / "passages.jsonl")
+                self._offsets = line_offsets(path / PASSAGES)
                 doc_index = {d: i for i, d in enumerate(self.doc_ids)}
                 passage_doc = np.array([doc_index[p.doc_id] for p in version.iter_passages()], dtype=np.int32)
-            with open(path / "passages.jsonl", "rb") as fh:
+            with open(path / PASSAGES, "rb") as fh:
                 self._lines = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self._offsets[-1] else b""
             n = len(passage_doc)
-            dense = DenseIndex.load(self.manifest["dense"]["kind"], path / "vectors.npy", path / "dense.faiss")
-            lexical = LexicalIndex.load(path / "lexical", mmap=n >= LEXICAL_MMAP_FROM)
+            dense = DenseIndex.load(self.manifest["dense"]["kind"], path / VECTORS, path / DENSE)
+            lexical = LexicalIndex.load(path / LEXICAL, mmap=n >= LEXICAL_MMAP_FROM)
         except (OSError, KeyError, ValueError) as exc:
             raise IndexCorruptError(
                 f"索引 {path} 的向量或词项文件无法读取（{exc}）；请运行 dangjian reindex 重建"

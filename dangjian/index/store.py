@@ -1,39 +1,16 @@
-"""The index directory: plain files in versions, switched atomically.
-
-Layout::
-
-    HOME/
-      CURRENT                  name of the version readers open (replaced atomically)
-      versions/<name>/
-        manifest.json          format version, counts, dictionary hash, chunking, embedder, dense kind
-        documents.jsonl        one document per line: metadata, text, blocks, pages, sections
-        doc_index.jsonl        one small record per document (title, collection, type, year, hash)
-        passages.jsonl         one passage per line (see ``Passage``); row i is FAISS/BM25 id i
-        passage_offsets.npy    where each line starts (and the end), so a reader reads one passage
-        passage_docs.npy       each passage's document, as its line number in doc_index.jsonl
-        dictionary.txt         names found in the corpus, added to the tokenizer
-        vectors.npy            float32 (passages, dim), L2-normalised
-        lexical/               the bm25s index files, and each passage's token ids (token_*.npy,
-                               token_vocab.json), reused for passages a new version keeps
-        dense.faiss            the half-precision or approximate index, when one is used
-      .lock                    held by a writer
-
-A writer builds a new version in a temporary folder, renames it into ``versions/`` and only then
-replaces ``CURRENT``; a crash at any point leaves the previous version intact and current. A reader
-that opened a version keeps reading it even if a writer switches ``CURRENT`` meanwhile.
+"""The local store: an index home directory of versions (``layout``), written under a lock and
+switched in atomically. A crash at any point leaves the previous version intact and current.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
+import itertools
 import os
 import shutil
 import uuid
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,166 +19,63 @@ import numpy as np
 
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from ..schema import Document, Passage, Section
-
-FORMAT_VERSION = 2
-KEEP_VERSIONS = 3  # the current one and two before it, for readers still using them
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    """Flush every file and folder under ``root`` to disk, so a rename never exposes empty files."""
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(folder))
+from ..text import normalize
+from .build import ChangeSet
+from .dense import DenseIndex
+from .layout import (
+    CURRENT,
+    DENSE,
+    FORMAT_VERSION,
+    KEEP_VERSIONS,
+    LEXICAL,
+    LOCK,
+    VECTORS,
+    VERSIONS,
+    IndexVersion,
+    fsync_dir,
+    fsync_tree,
+    read_manifest,
+    write_manifest,
+    write_records,
+)
+from .lexical import LexicalIndex, TokenTable
+from .retrieval import LocalIndexes
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    n = 0
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-            fh.write("\n")
-            n += 1
-    return n
-
-
-def _write_passages(folder: Path, passages: Iterable[Passage], doc_index: dict[str, int]) -> int:
-    """``passages.jsonl``, with each line's place and each passage's document beside it."""
-    docs = array("i")
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for p in passages:
-            docs.append(doc_index[p.doc_id])
-            yield p.to_dict()
-
-    path = folder / "passages.jsonl"
-    n = _write_jsonl(path, rows())
-    np.save(folder / "passage_offsets.npy", line_offsets(path))
-    np.save(folder / "passage_docs.npy", np.frombuffer(docs, dtype=np.int32))
-    return n
-
-
-def line_offsets(path: Path) -> np.ndarray:
-    """Where each line of a JSONL file starts, and the file's end (JSON lines hold no raw newline)."""
-    found, pos = [np.zeros(1, dtype=np.int64)], 0
+def _read_rows(path: Path, rows: list[int], out: np.ndarray) -> None:
+    """``out[i] = saved[rows[i]]`` for an array saved by ``np.save`` and ascending ``rows``, read
+    in chunks: a memory map would keep every page it touched resident until the write ends
+    (147 MB at 100k passages, beside the searcher's own copy)."""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            found.append(np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10).astype(np.int64) + pos + 1)
-            pos += len(chunk)
-    return np.concatenate(found)
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建") from None
-
-
-def document_info(doc: Document) -> dict[str, Any]:
-    """The small record of a document kept in ``doc_index.jsonl``."""
-    meta = doc.metadata
-    year = meta.get("year")
-    if not isinstance(year, int):
-        date = str(meta.get("date") or "")
-        year = int(date[:4]) if date[:4].isdigit() else None
-    return {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "collection": doc.collection,
-        "source": doc.source,
-        "file_type": doc.file_type,
-        "type": meta.get("type"),
-        "year": year,
-        "content_hash": doc.content_hash,
-        "names": meta.get("names", []),
-        "methods": meta.get("methods", []),
-        "chars": len(doc.text),
-    }
-
-
-@dataclass
-class IndexVersion:
-    """One immutable version of an index, as a reader sees it."""
-
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def home(self) -> Path:
-        return self.path.parent.parent
-
-    def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
-        for row in _read_jsonl(self.path / "documents.jsonl"):
-            sections = [Section(**s) for s in row.pop("sections", [])]
-            yield Document.from_dict(row), sections
-
-    def document(self, info: dict[str, Any]) -> tuple[Document, list[Section]]:
-        """One document, read from its place in ``documents.jsonl`` (``info`` from ``doc_index.jsonl``)."""
-        if "offset" not in info:  # an index written before records had their place
-            return next((d, s) for d, s in self.iter_documents() if d.doc_id == info["doc_id"])
-        path = self.path / "documents.jsonl"
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(info["offset"])
-                row = json.loads(fh.read(info["length"]))
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(
-                f"索引文件 {path} 已损坏（{exc}）；请删除索引目录后用 dangjian ingest 重建"
-            ) from None
-        sections = [Section(**s) for s in row.pop("sections", [])]
-        return Document.from_dict(row), sections
-
-    def iter_document_info(self) -> Iterator[dict[str, Any]]:
-        """Small per-document records (no text): what filters and citations need."""
-        yield from _read_jsonl(self.path / "doc_index.jsonl")
-
-    def iter_passages(self) -> Iterator[Passage]:
-        for row in _read_jsonl(self.path / "passages.jsonl"):
-            yield Passage.from_dict(row)
-
-    def names(self) -> list[str]:
-        path = self.path / "dictionary.txt"
-        if not path.exists():
-            return []
-        return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln]
+        major, _ = np.lib.format.read_magic(fh)
+        header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = header(fh)
+        base, width = fh.tell(), shape[1]
+        for start in range(0, len(rows), 16384):
+            chunk = np.asarray(rows[start : start + 16384])
+            fh.seek(base + int(chunk[0]) * width * dtype.itemsize)
+            span = np.fromfile(fh, dtype=dtype, count=(int(chunk[-1]) - int(chunk[0]) + 1) * width)
+            out[start : start + len(chunk)] = span.reshape(-1, width)[chunk - chunk[0]]
 
 
 class IndexStore:
     """Reads and writes the versions of one index home directory."""
 
-    def __init__(self, home: str | Path):
+    def __init__(self, home: str | Path, *, dense_index: str = "auto"):
+        """``dense_index``: the FAISS index kind new versions get (``dense.choose_kind``)."""
         self.home = Path(home)
+        self.dense_index = dense_index
         self._locked = False
         self._current: tuple[tuple[int, int, int], str | None] | None = None  # (CURRENT's stat, name)
 
     @property
     def versions_dir(self) -> Path:
-        return self.home / "versions"
+        return self.home / VERSIONS
 
     def current_name(self) -> str | None:
         """The current version's name; CURRENT is read again only when it was replaced (every
         request asks, and a stat costs far less than reading the file)."""
-        path = self.home / "CURRENT"
+        path = self.home / CURRENT
         try:
             st = os.stat(path)
             key = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -224,8 +98,8 @@ class IndexStore:
             )
         path = self.versions_dir / name
         try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            manifest = read_manifest(path)
+        except (OSError, ValueError) as exc:  # ValueError: malformed JSON
             raise IndexCorruptError(
                 f"索引版本 {path} 无法读取（{exc}）；请删除 {self.home} 后用 dangjian ingest 重建"
             ) from None
@@ -247,7 +121,7 @@ class IndexStore:
             raise DangjianError(f"索引目录 {self.home} 是一个文件，不是文件夹；请换一个索引目录", code="bad_index_dir")
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            fh = open(self.home / ".lock", "w")
+            fh = open(self.home / LOCK, "w")
         except OSError as exc:
             raise DangjianError(f"无法创建索引目录 {self.home}（{exc.strerror}）", code="bad_index_dir") from None
         with fh:
@@ -268,62 +142,108 @@ class IndexStore:
                 self._locked = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def write(
+    def commit(self, change: ChangeSet) -> IndexVersion:
+        """Build and switch in a version: the old content minus ``change.removed`` plus the new
+        documents. Only inside ``write_lock``.
+
+        Kept passages keep their vectors and tokens; only new passages were embedded, and only
+        kept passages that mention a name added to or dropped from the dictionary are re-tokenised.
+        """
+        old, removed = change.old, change.removed
+
+        def kept() -> Iterator[tuple[int, Passage]]:
+            """The old passages a write keeps, with their rows: read again where needed rather
+            than held (at 100k passages the objects take ~110 MB while queries are served)."""
+            if old is not None:
+                yield from ((row, p) for row, p in enumerate(old.iter_passages()) if p.doc_id not in removed)
+
+        kept_rows = [row for row, _ in kept()]
+        tokens = TokenTable()
+        added = change.vectors
+        if old is None:
+            vectors = added
+        else:
+            # filled in place: a gathered copy and a concatenation would hold the vectors twice more
+            vectors = np.empty((len(kept_rows) + len(added), added.shape[1]), dtype=np.float32)
+            _read_rows(old.file(VECTORS), kept_rows, vectors)
+            vectors[len(kept_rows) :] = added
+            changed = change.changed_names()
+            retokenize = {}
+            if changed:
+                for row, p in kept():
+                    text = normalize(p.text).lower()
+                    if any(n in text for n in changed):
+                        retokenize[row] = change.tokenize(p)
+            tokens.extend_from(old.file(LEXICAL), kept_rows, retokenize)
+        for toks in change.tokens:
+            tokens.add(toks)
+        count = len(kept_rows) + len(change.new_passages)
+        if len(vectors) != count or len(tokens) != count:
+            raise DangjianError("内部错误：向量、词项与段落条数不一致，索引未修改", code="internal")
+
+        def documents() -> Iterator[tuple[Document, list[Section]]]:
+            if old is not None:
+                yield from ((d, s) for d, s in old.iter_documents() if d.doc_id not in removed)
+            yield from change.new_docs
+
+        def artifacts(folder: Path) -> dict[str, Any]:
+            # each input is dropped once built into its index, so that the vectors, the token
+            # table and the BM25 build are not all held at once while queries are served
+            nonlocal vectors, tokens
+            np.save(folder / VECTORS, vectors)
+            dense = DenseIndex.build(vectors, self.dense_index)
+            dense.save(folder / DENSE)
+            vectors = None
+            (folder / LEXICAL).mkdir()
+            tokens.save(folder / LEXICAL)
+            lexical = LexicalIndex.build(tokens)
+            tokens = None
+            lexical.save(folder / LEXICAL)
+            return {"dense": {"kind": dense.kind}, "abstain": change.calibrate(LocalIndexes(dense, lexical))}
+
+        return self._write_version(
+            documents(), itertools.chain((p for _, p in kept()), change.new_passages), change, artifacts
+        )
+
+    def _write_version(
         self,
-        *,
         documents: Iterable[tuple[Document, list[Section]]],
         passages: Iterable[Passage],
-        names: list[str],
-        manifest: dict[str, Any],
-        artifacts: Callable[[Path], dict[str, Any]] | None = None,
+        change: ChangeSet,
+        artifacts: Callable[[Path], dict[str, Any]],
     ) -> IndexVersion:
-        """Write a new version and make it current. Only inside ``write_lock``.
-
-        ``artifacts(folder)`` writes further files (vectors, BM25) into the new version's folder
-        before it is switched in, and returns what to add to the manifest.
-        """
+        """Write a new version in a temporary folder, rename it in, then replace ``CURRENT``.
+        ``artifacts(folder)`` writes the vectors and BM25 files and returns what to add to the manifest."""
         if not self._locked:
-            raise RuntimeError("IndexStore.write() needs the write lock")
+            raise RuntimeError("IndexStore.commit() needs the write lock")
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.versions_dir / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
-            info: list[dict[str, Any]] = []
-            with open(tmp / "documents.jsonl", "wb") as fh:  # each record's place, for reading one
-                for doc, secs in documents:
-                    row = {**doc.to_dict(), "sections": [s.to_dict() for s in secs]}
-                    line = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-                    info.append({**document_info(doc), "offset": fh.tell(), "length": len(line)})
-                    fh.write(line)
-            n_docs = len(info)
-            _write_jsonl(tmp / "doc_index.jsonl", info)
-            n_passages = _write_passages(tmp, passages, {d["doc_id"]: i for i, d in enumerate(info)})
-            (tmp / "dictionary.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
-            if artifacts is not None:
-                manifest = {**manifest, **artifacts(tmp)}
+            n_docs, n_passages = write_records(tmp, documents, passages, change.names)
+            manifest = {**change.manifest, **artifacts(tmp)}
             full_manifest = {
                 "format_version": FORMAT_VERSION,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **manifest,
                 "counts": {**manifest.get("counts", {}), "documents": n_docs, "passages": n_passages},
             }
-            with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
-                json.dump(full_manifest, fh, ensure_ascii=False, indent=2)
-            _fsync_tree(tmp)
+            write_manifest(tmp, full_manifest)
+            fsync_tree(tmp)
             name = f"v{self._last_number() + 1:06d}"
             final = self.versions_dir / name
             os.rename(tmp, final)
-            _fsync_dir(self.versions_dir)
+            fsync_dir(self.versions_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        pointer = self.home / f"CURRENT.{uuid.uuid4().hex}.tmp"
+        pointer = self.home / f"{CURRENT}.{uuid.uuid4().hex}.tmp"
         with open(pointer, "w", encoding="utf-8") as fh:
             fh.write(name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(pointer, self.home / "CURRENT")
-        _fsync_dir(self.home)
+        os.replace(pointer, self.home / CURRENT)
+        fsync_dir(self.home)
         self._collect_garbage(keep=name)
         return IndexVersion(final, full_manifest)
 
@@ -343,7 +263,7 @@ class IndexStore:
         """
         for path in self.versions_dir.glob(".tmp-*"):
             shutil.rmtree(path, ignore_errors=True)
-        for path in self.home.glob("CURRENT.*.tmp"):
+        for path in self.home.glob(f"{CURRENT}.*.tmp"):
             path.unlink(missing_ok=True)
         for path in self._version_dirs()[:-KEEP_VERSIONS]:
             if path.name != keep:

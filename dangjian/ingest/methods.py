@@ -31,33 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import Document, Section
-from .patterns import cn_to_int
+from .patterns import CN_COUNT, METHOD_WORDS, cn_to_int, quoted_re
 from .structure import section_at
 
-_NUMERAL = "一二三四五六七八九十两"
-_QUOTED_RE = re.compile(r"“([^“”\n]{2,16})”")
+_NUMERAL = CN_COUNT
+_QUOTED_RE = quoted_re(2, 16)
 _NAME_CHARS_RE = re.compile(r"^[0-9A-Za-z\u3400-\u9fff＋+·、‘’]+$")
-METHOD_WORDS = (
-    "工作法",
-    "机制",
-    "理念",
-    "模式",
-    "工程",
-    "品牌",
-    "驿站",
-    "沙龙",
-    "夜话",
-    "银行",
-    "超市",
-    "名片",
-    "书屋",
-    "小站",
-    "课堂",
-    "工作室",
-    "石墩会",
-    "议事会",
-    "联盟",
-)
 # Words after a quoted name that say what kind of thing it names.
 _KIND_WORDS = ("活动", "工作法", "机制", "工程", "模式", "平台", "专区", "阵地", "品牌", "理念", "示范")
 _COUNTED_RE = re.compile(rf"([{_NUMERAL}]+)(个|联|项|条|种|手|好|共|化|心|必须|要|不)")

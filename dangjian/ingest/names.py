@@ -8,43 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .patterns import CN_NUM
+from .patterns import CN_NUM, NAME_SUFFIXES, quoted_re
 
-_QUOTED_RE = re.compile(r"[“「『\"]([^“”「」『』\"\n]{2,12})[”」』\"]")
+_QUOTED_RE = quoted_re(2, 12, '“”「」『』""')
 _NAME_CHARS_RE = re.compile(r"^[0-9A-Za-z\u3400-\u9fff＋+·]+$")
-_SUFFIXES = (
-    "工作法",
-    "法",
-    "机制",
-    "工程",
-    "模式",
-    "体系",
-    "品牌",
-    "驿站",
-    "沙龙",
-    "理念",
-    "计划",
-    "行动",
-    "平台",
-    "小站",
-    "书屋",
-    "银行",
-    "超市",
-    "夜话",
-    "会",
-    "站",
-    "室",
-    "岗",
-    "队",
-    "家",
-    "课堂",
-    "名片",
-    "清单",
-    "网格",
-    "联盟",
-    "服务",
-    "工作室",
-)
 _NUMBERED_RE = re.compile(rf"^[{CN_NUM}][\u4e00-\u9fff]*[{CN_NUM}]|^[{CN_NUM}][个项联融共零心]")
 
 
@@ -52,7 +19,7 @@ def is_method_like(name: str) -> bool:
     """Whether a quoted phrase reads as a coined name rather than an ordinary quoted word."""
     if not (2 <= len(name) <= 12) or not _NAME_CHARS_RE.match(name):
         return False
-    if name.endswith(_SUFFIXES) and len(name) >= 3:
+    if name.endswith(NAME_SUFFIXES) and len(name) >= 3:
         return True
     if _NUMBERED_RE.match(name) and len(name) >= 3:
         return True  # 七个一, 两手抓, 五融四零, 一社一品

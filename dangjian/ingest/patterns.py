@@ -12,7 +12,52 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CN_NUM = "一二三四五六七八九十百千零〇两"
+CN_DIGITS = "一二三四五六七八九十"  # the numerals of headings, items and congresses (二十大)
+CN_COUNT = CN_DIGITS + "两"  # and of counts in names (两手抓)
+CN_NUM = CN_COUNT + "百千零〇"  # any Chinese numeral
+
+# The last word of a working method's name (“物业管理十联工作法”, “书记沙龙”): what method cards
+# accept as a method (``methods.py``)...
+METHOD_WORDS = (
+    "工作法",
+    "机制",
+    "理念",
+    "模式",
+    "工程",
+    "品牌",
+    "驿站",
+    "沙龙",
+    "夜话",
+    "银行",
+    "超市",
+    "名片",
+    "书屋",
+    "小站",
+    "课堂",
+    "工作室",
+    "石墩会",
+    "议事会",
+    "联盟",
+)
+# ...and, with broader words, what marks a quoted phrase as a coined name for the tokenizer's
+# dictionary (``names.py``).
+NAME_SUFFIXES = (
+    *METHOD_WORDS,
+    "法",
+    "体系",
+    "计划",
+    "行动",
+    "平台",
+    "会",
+    "站",
+    "室",
+    "岗",
+    "队",
+    "家",
+    "清单",
+    "网格",
+    "服务",
+)
 _NUM = rf"[{CN_NUM}0-9０-９]+"
 
 
@@ -28,7 +73,7 @@ class HeadingStyle:
 # Order matters only where two patterns could match the same start; ranks give the nesting.
 STYLES: tuple[HeadingStyle, ...] = (
     # 附件1：/ 附录 — closes the articles and sections before it
-    HeadingStyle("annex", 9, re.compile(r"附\s*[件录]\s*[0-9０-９一二三四五六七八九十]*(?:\s*[:：]|(?=[\s\u3000]|$))")),
+    HeadingStyle("annex", 9, re.compile(rf"附\s*[件录]\s*[0-9０-９{CN_DIGITS}]*(?:\s*[:：]|(?=[\s\u3000]|$))")),
     HeadingStyle("part", 10, re.compile(rf"第{_NUM}部分(?=[\s\u3000]|$)")),
     HeadingStyle("bian", 11, re.compile(rf"第{_NUM}编(?=[\s\u3000]|$)")),
     HeadingStyle("zhang", 12, re.compile(rf"第{_NUM}章(?=[\s\u3000]|$)")),
@@ -101,3 +146,14 @@ def cn_to_int(text: str) -> int | None:
         else:
             return None
     return total + current
+
+
+def quoted_re(min_chars: int, max_chars: int, quotes: str = "“”") -> re.Pattern[str]:
+    """A quoted phrase of ``min_chars``–``max_chars`` characters between any of the opening and
+    closing marks of ``quotes`` (pairs: “” 「」 『』 《》 or a straight ``"`` twice); the phrase is
+    group 1 and holds no quote mark or line break. Each caller names its own bounds: a coined
+    name is short, a quoted phrase in a question may be a whole clause."""
+    opening = "".join(quotes[i] for i in range(0, len(quotes), 2))
+    closing = "".join(quotes[i + 1] for i in range(0, len(quotes), 2))
+    marks = re.escape("".join(dict.fromkeys(quotes)))
+    return re.compile(f"[{re.escape(opening)}]([^{marks}\\n]{{{min_chars},{max_chars}}})[{re.escape(closing)}]")

@@ -17,8 +17,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from ..index.embedders import as_langchain
-from ..index.search import Filters
 from ..kb import KnowledgeBase
+from ..schema import Filters
 
 
 class DangjianRetriever(BaseRetriever):

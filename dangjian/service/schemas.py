@@ -33,7 +33,7 @@ class SearchFilters(Strict):
 
 class AskRequest(Strict):
     question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="问题")
-    k: int = Field(5, ge=1, le=MAX_K, description="参考多少个段落")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="参考多少个段落（默认 DANGJIAN_TOP_K）")
     collections: list[str] | None = Field(None, max_length=100, description="只在这些知识库中查找")
     filters: SearchFilters | None = None
 

@@ -9,9 +9,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import DangjianError
+from ..index.build import ChangeSet
+from ..index.calibration import calibrate_abstention
+from ..index.embedders import check_embedder
+from ..index.layout import LEXICAL, VECTORS, IndexVersion
 from ..index.lexical import TokenTable
-from ..index.search import Searcher, calibrate_abstention, check_embedder
-from ..index.store import IndexVersion
+from ..index.search import Searcher
 from ..text import Tokenizer
 from .milvus import MilvusStore
 
@@ -50,9 +53,9 @@ def migrate(version: IndexVersion, target: MilvusStore, embedder, *, sample: int
     report = MigrationReport(source=str(version.home), target=target.uri)
     docs = list(version.iter_documents())
     passages = list(version.iter_passages())
-    vectors = np.load(version.path / "vectors.npy", mmap_mode="r")
+    vectors = np.load(version.file(VECTORS), mmap_mode="r")
     table = TokenTable()
-    table.extend_from(version.path / "lexical", list(range(len(passages))), {})
+    table.extend_from(version.file(LEXICAL), list(range(len(passages))), {})
     if len(vectors) != len(passages) or len(table) != len(passages):
         raise DangjianError(
             f"索引 {version.home} 的向量或词项条数与段落不一致；请先运行 dangjian reindex", code="index_corrupt"
@@ -61,13 +64,18 @@ def migrate(version: IndexVersion, target: MilvusStore, embedder, *, sample: int
     tokenizer = Tokenizer(extra_words=version.names())
     with target.write_lock():
         written = target.commit(
-            new_docs=docs,
-            passages=passages,
-            vectors=vectors,
-            tokens=[table.tokens(row) for row in range(len(passages))],
-            removed=None,
-            manifest={key: version.manifest[key] for key in COPIED_MANIFEST if key in version.manifest},
-            calibrate=lambda v: calibrate_abstention(v.retrieval(), tokenizer, embedder),
+            ChangeSet(
+                old=None,
+                new_docs=docs,
+                new_passages=passages,
+                vectors=vectors,
+                tokens=[table.tokens(row) for row in range(len(passages))],
+                removed=set(),
+                names=version.names(),
+                tokenizer=tokenizer,
+                manifest={key: version.manifest[key] for key in COPIED_MANIFEST if key in version.manifest},
+                calibrate=lambda retrieval: calibrate_abstention(retrieval, tokenizer, embedder),
+            )
         )
     report.target_documents = written.manifest["counts"]["documents"]
     report.target_passages = written.manifest["counts"]["passages"]

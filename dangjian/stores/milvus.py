@@ -29,7 +29,6 @@ average passage length.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -38,68 +37,25 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import DangjianError, IndexNotFoundError
-from ..index.store import FORMAT_VERSION, document_info
-from ..ingest.names import merge_names
-from ..schema import Document, Passage, Section
+from ..index.build import ChangeSet
+from ..schema import Document, Section
+from .milvus_bm25 import generation_name
+from .milvus_search import MilvusVersion
 
 log = logging.getLogger("dangjian.milvus")
 
-BM25_K1 = 1.2  # as the local index (index/lexical.py)
-BM25_B = 0.75
-SPARSE_IDS = 2**32 - 1
 VARCHAR_MAX = 65535
-CHUNK_CHARS = 16000  # a VARCHAR holds 65,535 bytes: 16,000 characters of up to 4 bytes
-BATCH = 256
 QUERY_BATCH = 1000
 LEASE_S = 60.0  # a writer that stops renewing its lease for this long is presumed dead
 SETTLE_S = 0.5  # larger than the clock skew between writers' machines
 LOCK_WAIT_S = 600.0
-_SPACE_RE = re.compile(r"\s+")
 _PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
-
-
-def clean_token(token: str) -> str:
-    return _SPACE_RE.sub("_", token.strip())
-
-
-def token_text(tokens: Iterable[str]) -> str:
-    return " ".join(t for t in map(clean_token, tokens) if t)
-
-
-def term_id(term: str) -> int:
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "big") % SPARSE_IDS
-
-
-def tf_part(tf: int, dl: int, avgdl: float) -> float:
-    return tf / (tf + BM25_K1 * (1.0 - BM25_B + BM25_B * dl / avgdl))
-
-
-def passage_sparse(terms: list[str], avgdl: float) -> dict[int, float]:
-    """The term-frequency half of BM25 for each of a passage's terms (ids hashed from the term)."""
-    weights: dict[int, float] = {}
-    for term, tf in Counter(terms).items():
-        tid = term_id(term)
-        weights[tid] = weights.get(tid, 0.0) + tf_part(tf, len(terms), avgdl)
-    return weights or {term_id(""): 1e-6}  # a passage without words still needs a vector
-
-
-def row_id(passage_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(passage_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
-
-
-def idf(n: int, df: int) -> float:
-    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
 # "released": a restarted milvus-lite server has unloaded its collections
@@ -108,10 +64,6 @@ _DROPPED = ("UNAVAILABLE", "GOAWAY", "Fail connecting", "connection", "Connectio
 
 def _dropped(exc: Exception) -> bool:
     return any(marker in str(exc) for marker in _DROPPED)
-
-
-def quote_list(values: Iterable[str]) -> str:
-    return "[" + ",".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
 
 class MilvusStore:
@@ -377,207 +329,11 @@ class MilvusStore:
 
     # --- writing (inside ``write_lock``) -------------------------------------------------------
 
-    def commit(
-        self,
-        *,
-        new_docs: list[tuple[Document, list[Section]]],
-        passages: list[Passage],
-        vectors: np.ndarray,
-        tokens: list[list[str]],
-        removed: set[str] | None,
-        manifest: dict[str, Any],
-        tokenize: Callable[[Passage], list[str]] | None = None,
-        changed_names: Iterable[str] = (),
-        calibrate: Callable[[MilvusVersion], dict[str, Any]] | None = None,
-    ) -> MilvusVersion:
-        """Write generation G + 1: ``removed`` documents (None: all) out, ``new_docs`` in.
+    def commit(self, change: ChangeSet) -> MilvusVersion:
+        """Write ``change`` as generation G + 1 (see ``milvus_write``)."""
+        from .milvus_write import commit
 
-        ``tokens`` holds each new passage's BM25 tokens; kept passages that mention one of
-        ``changed_names`` (added to or dropped from the dictionary) are re-tokenised by
-        ``tokenize``, as in a local index.
-        """
-        old = self.manifest()
-        gen = old["generation"] if old else 0
-        new_gen = gen + 1
-        c = self.client
-        if removed is None:  # everything is rewritten (reindex, migrate): maybe another embedder
-            for what in ("passages", "documents", "terms"):
-                self.call(c.drop_collection, self.name(what))
-            old = None
-        self._ensure_collections(int(manifest["embedder"]["dimension"]))
-        # what a writer that crashed before switching the manifest left behind
-        self.call(c.delete, self.name("passages"), filter=f"gen > {gen}")
-        self.call(c.delete, self.name("documents"), filter=f"gen > {gen}")
-
-        infos = {info["doc_id"]: info for info in (self.document_infos(gen) if old else [])}
-        removed = removed or set()
-        df: Counter[str] = Counter()
-        total = old.get("tokens_total", 0) if old else 0  # tokens of all passages, for the average length
-        gone = sorted(removed & set(infos))
-        for i in range(0, len(gone), 100):
-            expr = f"doc_id in {quote_list(gone[i : i + 100])}"
-            for row in self._query_all("passages", expr, ["tokens"]):
-                terms = row["tokens"].split()
-                df.subtract(set(terms))
-                total -= len(terms)
-            self.call(c.delete, self.name("passages"), filter=expr)
-            self.call(c.delete, self.name("documents"), filter=expr)
-
-        removed_passages = sum(infos.pop(doc_id).get("passages", 0) for doc_id in gone)
-        n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
-        texts = [token_text(toks) for toks in tokens]
-        total += sum(len(text.split()) for text in texts)
-        avgdl = max(total / max(n_passages, 1), 1.0)
-        if tokenize is not None:
-            total += self._retokenize(gen, changed_names, tokenize, df, avgdl)
-        per_doc = Counter(p.doc_id for p in passages)
-        doc_fields: dict[str, dict[str, Any]] = {}
-        added = max((info.get("added", 0) for info in infos.values()), default=0)
-        doc_rows = []
-        for doc, sections in new_docs:
-            added += 1
-            info = {**document_info(doc), "passages": per_doc[doc.doc_id], "added": added}
-            infos[doc.doc_id] = info
-            doc_fields[doc.doc_id] = info
-            body = json.dumps({**doc.to_dict(), "sections": [s.to_dict() for s in sections]}, ensure_ascii=False)
-            for kind, text in (("info", json.dumps(info, ensure_ascii=False)), ("body", body)):
-                for part, start in enumerate(range(0, max(len(text), 1), CHUNK_CHARS)):
-                    doc_rows.append(
-                        {
-                            "key": f"{doc.doc_id}#{kind}{part}",
-                            "kind": kind,
-                            "data": text[start : start + CHUNK_CHARS],
-                            "doc_id": doc.doc_id,
-                            "part": part,
-                            "gen": new_gen,
-                            "v": [0.0, 0.0],
-                        }
-                    )
-        rows = []
-        for p, vector, text in zip(passages, vectors, texts):
-            terms = text.split()
-            df.update(set(terms))
-            info = doc_fields.get(p.doc_id) or infos[p.doc_id]
-            rows.append(
-                {
-                    "row": row_id(p.passage_id),
-                    "passage_id": p.passage_id,
-                    "doc_id": p.doc_id,
-                    "collection": info.get("collection") or "",
-                    "type": info.get("type") or "",
-                    "year": info.get("year") or -1,
-                    "gen": new_gen,
-                    "data": json.dumps(p.to_dict(), ensure_ascii=False),
-                    "tokens": text,
-                    "sparse": passage_sparse(terms, avgdl),
-                    "dense": np.asarray(vector, dtype=np.float32).tolist(),
-                }
-            )
-            if len(rows) == BATCH:
-                self.call(c.upsert, self.name("passages"), rows)
-                rows = []
-        if rows:
-            self.call(c.upsert, self.name("passages"), rows)
-        for i in range(0, len(doc_rows), 64):
-            self.call(c.upsert, self.name("documents"), doc_rows[i : i + 64])
-        self._update_terms(df)
-        for what in ("passages", "documents", "terms"):  # sealed segments are searched by index
-            self.call(c.flush, self.name(what))
-
-        full = {
-            **manifest,
-            "format_version": FORMAT_VERSION,
-            "store": "milvus",
-            "generation": new_gen,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "counts": {"documents": len(infos), "passages": n_passages},
-            "tokens_total": total,
-        }
-        version = MilvusVersion(self, full)
-        if calibrate is not None:
-            full["abstain"] = calibrate(version)
-        self._put_meta("manifest", "manifest", full)
-        return version
-
-    def _retokenize(
-        self, gen: int, names: Iterable[str], tokenize: Callable[[Passage], list[str]], df: Counter, avgdl: float
-    ) -> int:
-        """Re-tokenise the passages that mention one of ``names``; returns the change in tokens."""
-        seen: set[int] = set()
-        change = 0
-        fields = ["row", "passage_id", "doc_id", "collection", "type", "year", "gen", "data", "tokens", "dense"]
-        for name in names:
-            pattern = name.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
-            rows = []
-            for row in self._query_all("passages", f'gen <= {gen} and data like "%{pattern}%"', fields):
-                if row["row"] in seen:
-                    continue
-                seen.add(row["row"])
-                text = token_text(tokenize(Passage.from_dict(json.loads(row["data"]))))
-                if text != row["tokens"]:
-                    before, after = row["tokens"].split(), text.split()
-                    df.subtract(set(before))
-                    df.update(set(after))
-                    change += len(after) - len(before)
-                    sparse = passage_sparse(after, avgdl)
-                    rows.append({**row, "tokens": text, "sparse": sparse, "dense": list(row["dense"])})
-            for i in range(0, len(rows), BATCH):
-                self.call(self.client.upsert, self.name("passages"), rows[i : i + BATCH])
-        return change
-
-    def _update_terms(self, delta: Counter) -> None:
-        """Add ``delta`` to the stored document frequencies (a term at 0 is dropped)."""
-        changed = sorted(t for t, d in delta.items() if d)
-        current = self.document_frequencies(changed)
-        keep, drop = [], []
-        for term in changed:
-            df = current.get(term, 0) + delta[term]
-            (keep if df > 0 else drop).append({"key": term, "df": df, "v": [0.0, 0.0]})
-        for i in range(0, len(keep), QUERY_BATCH):
-            self.call(self.client.upsert, self.name("terms"), keep[i : i + QUERY_BATCH])
-        for i in range(0, len(drop), QUERY_BATCH):
-            self.call(self.client.delete, self.name("terms"), ids=[r["key"] for r in drop[i : i + QUERY_BATCH]])
+        return commit(self, change)
 
     def iter_passage_rows(self, gen: int, fields: list[str]) -> Iterator[dict[str, Any]]:
         return self._query_all("passages", f"gen <= {gen}", fields)
-
-
-def generation_name(gen: int) -> str:
-    return f"g{gen:06d}"
-
-
-class MilvusVersion:
-    """One generation of a Milvus store, as a reader sees it (the local ``IndexVersion``'s API)."""
-
-    def __init__(self, store: MilvusStore, manifest: dict[str, Any]):
-        self.store = store
-        self.manifest = manifest
-        self.generation: int = manifest["generation"]
-        self.name = generation_name(self.generation)
-        self.home = f"{store.uri}（前缀 {store.prefix}）"
-
-    @cached_property
-    def _infos(self) -> list[dict[str, Any]]:
-        return self.store.document_infos(self.generation)
-
-    def iter_document_info(self) -> Iterator[dict[str, Any]]:
-        return iter(self._infos)
-
-    def document(self, info: dict[str, Any]) -> tuple[Document, list[Section]]:
-        return self.store.document_body(info["doc_id"], self.generation)
-
-    def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
-        for info in self._infos:
-            yield self.document(info)
-
-    def iter_passages(self) -> Iterator[Passage]:
-        for row in self.store.iter_passage_rows(self.generation, ["data"]):
-            yield Passage.from_dict(json.loads(row["data"]))
-
-    def names(self) -> list[str]:
-        return merge_names(*(info.get("names", []) for info in self._infos))
-
-    def retrieval(self):
-        from .milvus_search import MilvusRetrieval
-
-        return MilvusRetrieval(self)

@@ -1,4 +1,5 @@
-"""Search over a Milvus store's generation: BM25 and dense candidates for ``Searcher``.
+"""Reading a Milvus store's generation: its documents and passages (``MilvusVersion``), BM25 and
+dense candidates for ``Searcher`` (``MilvusRetrieval``).
 
 BM25 uses corpus-wide statistics: the question's sparse vector carries each known term's idf
 (from the ``terms`` collection) under its hashed id, so Milvus's inner product over the passages'
@@ -10,14 +11,52 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ..schema import Passage
-from .milvus import MilvusVersion, clean_token, idf, quote_list, term_id, tf_part
+from ..ingest.names import merge_names
+from ..schema import Document, Passage, Section
+from .milvus_bm25 import clean_token, generation_name, idf, quote_list, term_id, tf_part
 
 LEXICAL_EXTRA = 20  # candidates fetched beyond k, to be scored exactly
+
+
+class MilvusVersion:
+    """One generation of a Milvus store, as a reader sees it (the local ``IndexVersion``'s API)."""
+
+    def __init__(self, store, manifest: dict[str, Any]):
+        self.store = store  # a ``milvus.MilvusStore``
+        self.manifest = manifest
+        self.generation: int = manifest["generation"]
+        self.name = generation_name(self.generation)
+        self.home = f"{store.uri}（前缀 {store.prefix}）"
+
+    @cached_property
+    def _infos(self) -> list[dict[str, Any]]:
+        return self.store.document_infos(self.generation)
+
+    def iter_document_info(self) -> Iterator[dict[str, Any]]:
+        return iter(self._infos)
+
+    def document(self, info: dict[str, Any]) -> tuple[Document, list[Section]]:
+        return self.store.document_body(info["doc_id"], self.generation)
+
+    def iter_documents(self) -> Iterator[tuple[Document, list[Section]]]:
+        for info in self._infos:
+            yield self.document(info)
+
+    def iter_passages(self) -> Iterator[Passage]:
+        for row in self.store.iter_passage_rows(self.generation, ["data"]):
+            yield Passage.from_dict(json.loads(row["data"]))
+
+    def names(self) -> list[str]:
+        return merge_names(*(info.get("names", []) for info in self._infos))
+
+    def retrieval(self) -> MilvusRetrieval:
+        return MilvusRetrieval(self)
 
 
 class MilvusRetrieval:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dangjian.index.search import SearchSettings
+from dangjian.index.settings import SearchSettings
 from dangjian.kb import KnowledgeBase
 
 from ..fakes import HashEmbedder

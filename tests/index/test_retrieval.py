@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dangjian.index.search import Filters, mentions_title, title_name
+from dangjian.index.query import mentions_title, title_name
 from dangjian.kb import KnowledgeBase
+from dangjian.schema import Filters
 
 from ..conftest import CORPUS, TEN_LIAN
 

@@ -128,7 +128,7 @@ def test_concurrent_writer_is_told_to_wait(tmp_path):
 
 
 def _slow_ingest(home, path):
-    from dangjian.index import store
+    from dangjian.index import layout as store
 
     original = store._write_jsonl
 

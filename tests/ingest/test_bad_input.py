@@ -270,7 +270,7 @@ def test_existing_index_is_never_damaged_by_a_failed_ingest(tmp_path, monkeypatc
     # 2. A crash while writing the new version: the old one stays current and intact.
     good = tmp_path / "new.txt"
     good.write_text("新文档\n一、内容\n正文内容。\n", encoding="utf-8")
-    from dangjian.index import store
+    from dangjian.index import layout as store
 
     def explode(*args, **kwargs):
         raise OSError(28, "No space left on device")

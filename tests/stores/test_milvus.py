@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dangjian.errors import DangjianError
-from dangjian.index.search import SearchSettings
+from dangjian.index.settings import SearchSettings
 from dangjian.kb import KnowledgeBase
 from dangjian.stores.milvus import MilvusStore, row_id
 

@@ -1,0 +1,218 @@
+"""The catalogue of a knowledge base: collections, documents, uploaded originals and method
+cards, as the CLI and the service both show them.
+
+Each function reads one snapshot's document records (``docs``: doc_id → the record of
+``doc_index.jsonl``, e.g. ``Searcher.docs``), so a request sees one version throughout.
+``visible`` limits what a caller sees to some collections (None: all of them).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import DangjianError
+from .ingest import SUPPORTED_SUFFIXES
+from .ingest.pipeline import IngestReport
+from .kb import KnowledgeBase
+from .methods import MethodCard, build_cards
+
+COLLECTIONS_FILE = "collections.json"
+Records = dict[str, dict[str, Any]]
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    description: str
+    documents: int
+
+
+def _sees(visible: Collection[str] | None, collection: str) -> bool:
+    return visible is None or collection in visible
+
+
+class Catalogue:
+    """Collections registry, uploads folder and method-card cache of one ``KnowledgeBase``."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self._cards: dict[tuple, list[MethodCard]] = {}
+        self._lock = threading.Lock()  # the registry file: one writer at a time
+
+    # --- collections ----------------------------------------------------------------------
+
+    @property
+    def _registry_path(self) -> Path:
+        return self.kb.index_dir / COLLECTIONS_FILE
+
+    def registry(self) -> dict[str, str]:
+        """Collections created empty (name → description); a document's collection exists anyway."""
+        path = self._registry_path
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def _save_registry(self, registry: dict[str, str]) -> None:
+        path = self._registry_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{COLLECTIONS_FILE}.tmp")
+        tmp.write_text(json.dumps(registry, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    def collections(self, docs: Records, visible: Collection[str] | None = None) -> list[CollectionInfo]:
+        counts: dict[str, int] = {}
+        for info in docs.values():
+            counts[info["collection"]] = counts.get(info["collection"], 0) + 1
+        registry = self.registry()
+        names = sorted(n for n in set(counts) | set(registry) if _sees(visible, n))
+        return [CollectionInfo(n, registry.get(n, ""), counts.get(n, 0)) for n in names]
+
+    def check_collections(self, docs: Records, names: Iterable[str], visible: Collection[str] | None = None) -> None:
+        """Refuse collections that do not exist (or that the caller may not see)."""
+        known = {c.name for c in self.collections(docs, visible)}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise DangjianError(
+                f"没有这个知识库：{'、'.join(unknown)}；现有：{'、'.join(sorted(known)) or '（无）'}",
+                code="unknown_collection",
+            )
+
+    def create_collection(self, docs: Records, name: str, description: str) -> CollectionInfo:
+        with self._lock:
+            registry = self.registry()
+            if name in registry or any(info["collection"] == name for info in docs.values()):
+                raise DangjianError(f"知识库已存在：{name}", code="collection_exists")
+            registry[name] = description
+            self._save_registry(registry)
+        return CollectionInfo(name, description, 0)
+
+    def delete_collection(self, docs: Records, name: str) -> IngestReport:
+        """The collection and all its documents (their uploaded originals too)."""
+        self.check_collections(docs, [name])
+        doc_ids = [d for d, info in docs.items() if info["collection"] == name]
+        report = self.delete_documents(docs, doc_ids) if doc_ids else IngestReport(index_dir=str(self.kb.index_dir))
+        with self._lock:
+            registry = self.registry()
+            registry.pop(name, None)
+            self._save_registry(registry)
+        return report
+
+    # --- documents --------------------------------------------------------------------------
+
+    def documents(
+        self,
+        docs: Records,
+        visible: Collection[str] | None = None,
+        *,
+        collection: str | None = None,
+        type: str | None = None,
+        year: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Document records by collection, title and id."""
+        rows = [
+            info
+            for info in docs.values()
+            if _sees(visible, info["collection"])
+            and (collection is None or info["collection"] == collection)
+            and (type is None or info.get("type") == type)
+            and (year is None or info.get("year") == year)
+        ]
+        rows.sort(key=lambda info: (info["collection"], info["title"], info["doc_id"]))
+        return rows
+
+    def document(self, docs: Records, doc_id: str, visible: Collection[str] | None = None) -> dict[str, Any]:
+        info = docs.get(doc_id)
+        if info is None or not _sees(visible, info["collection"]):
+            raise DangjianError(f"没有这篇文档：{doc_id}", code="document_not_found")
+        return info
+
+    def delete_documents(self, docs: Records, doc_ids: list[str]) -> IngestReport:
+        """Remove documents from the index and their uploaded originals from the uploads folder."""
+        report = self.kb.remove(doc_ids)
+        uploads = self.uploads_dir.resolve()
+        for doc_id in doc_ids:
+            source = Path(docs[doc_id]["source"])
+            if source.is_relative_to(uploads):
+                source.unlink(missing_ok=True)
+        return report
+
+    def reingest(self, docs: Records, doc_id: str, visible: Collection[str] | None = None) -> IngestReport:
+        """Ingest a document again from its original file."""
+        info = self.document(docs, doc_id, visible)
+        source = Path(info["source"])
+        if not source.is_file():
+            raise DangjianError(f"原文件已不在：{source.name}；请重新上传", code="source_missing")
+        return self.kb.ingest([source], collection=info["collection"])
+
+    # --- uploads ----------------------------------------------------------------------------
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded files are kept, beside the index (back it up with the index)."""
+        return self.kb.index_dir.with_name(self.kb.index_dir.name + "_uploads")
+
+    def upload(self, files: list[tuple[str, IO[bytes]]], collection: str, *, max_mb: float) -> IngestReport:
+        """Store uploaded files (name, stream) in the collection's folder and ingest them; when
+        none of them could be ingested, they are removed again and the reasons raised."""
+        folder = self.uploads_dir / collection
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = [save_upload(stream, name, folder, max_mb) for name, stream in files]
+        report = self.kb.ingest(saved, collection=collection)
+        if report.skipped and not (report.added or report.replaced or report.unchanged or report.duplicates):
+            for path in saved:
+                path.unlink(missing_ok=True)
+            raise DangjianError(
+                "没有导入任何文件：" + "；".join(s.reason for s in report.skipped), code="unsupported_file"
+            )
+        return report
+
+    # --- method cards -----------------------------------------------------------------------
+
+    def cards(
+        self,
+        docs: Records,
+        version: str,
+        visible: Collection[str] | None = None,
+        collections: Collection[str] | None = None,
+    ) -> list[MethodCard]:
+        """The method cards of the documents the caller sees (in ``collections`` when given),
+        built once per index version and scope."""
+        wanted = set(collections) if collections else None
+        scope = (version, tuple(visible) if visible is not None else None, tuple(sorted(wanted or ())))
+        cards = self._cards.get(scope)
+        if cards is None:
+            if len(self._cards) > 64:
+                self._cards.clear()
+            cards = self._cards[scope] = build_cards(
+                info
+                for info in docs.values()
+                if _sees(visible, info["collection"]) and (wanted is None or info["collection"] in wanted)
+            )
+        return cards
+
+
+def save_upload(stream: IO[bytes], name: str, folder: Path, max_mb: float) -> Path:
+    """Copy an uploaded stream into ``folder`` under its own file name, within ``max_mb``."""
+    name = Path(name or "").name
+    if not name or name.startswith("."):
+        raise DangjianError("上传的文件没有文件名", code="bad_upload")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        supported = "、".join(sorted(SUPPORTED_SUFFIXES))
+        raise DangjianError(f"不支持的文件类型：{name}；支持 {supported}", code="unsupported_file")
+    limit = int(max_mb * 1024 * 1024)
+    target = folder / name
+    tmp = folder / f".{name}.part"
+    size = 0
+    with open(tmp, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                tmp.unlink(missing_ok=True)
+                raise DangjianError(f"文件 {name} 超过上传上限 {max_mb:g} MB", code="too_large")
+            out.write(chunk)
+    tmp.replace(target)
+    return target

@@ -1,0 +1,78 @@
+"""Documents: list, one with its sections and text, upload (editors), delete, re-ingest."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from ...config import Settings
+from ...errors import DangjianError
+from .. import schemas
+from ..deps import Cat, Snapshot, Who, Writer, ingest_out, summary_out
+
+
+def router(settings: Settings) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/documents", response_model=schemas.DocumentList, summary="文档列表")
+    def documents(
+        who: Who,
+        cat: Cat,
+        snap: Snapshot,
+        collection: Annotated[str | None, Query(max_length=200)] = None,
+        type: Annotated[str | None, Query(max_length=200, description="文档类型")] = None,
+        year: Annotated[int | None, Query(ge=0, le=9999)] = None,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> schemas.DocumentList:
+        if collection is not None:
+            cat.check_collections(snap.docs, [collection], who.collections)
+        rows = cat.documents(snap.docs, who.collections, collection=collection, type=type, year=year)
+        return schemas.DocumentList(
+            total=len(rows),
+            offset=offset,
+            limit=limit,
+            documents=[summary_out(info) for info in rows[offset : offset + limit]],
+        )
+
+    @r.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
+    def document(doc_id: str, who: Who, cat: Cat, snap: Snapshot) -> schemas.DocumentDetail:
+        info = cat.document(snap.docs, doc_id, who.collections)
+        if not who.can_read_documents:
+            raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
+        doc, sections = snap.version.document(info)
+        return schemas.DocumentDetail(
+            **summary_out(info).model_dump(),
+            metadata=doc.metadata,
+            sections=[
+                schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
+                for s in sections
+            ],
+            text=doc.text,
+        )
+
+    @r.post("/documents", response_model=schemas.IngestResult, summary="上传文档（编辑、管理员）")
+    def upload(
+        who: Writer,
+        cat: Cat,
+        files: Annotated[list[UploadFile], File(description="一个或多个文件：txt、md、docx、pdf、html、jsonl 等")],
+        collection: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[^/\\]+$")] = "default",
+    ) -> schemas.IngestResult:
+        if not who.sees(collection):
+            raise DangjianError(f"这个密钥不能写入知识库：{collection}", code="forbidden")
+        report = cat.upload([(f.filename or "", f.file) for f in files], collection, max_mb=settings.max_upload_mb)
+        return ingest_out(report)
+
+    @r.delete("/documents/{doc_id}", response_model=schemas.IngestResult, summary="删除文档（编辑、管理员）")
+    def delete(doc_id: str, who: Writer, cat: Cat, snap: Snapshot) -> schemas.IngestResult:
+        cat.document(snap.docs, doc_id, who.collections)
+        return ingest_out(cat.delete_documents(snap.docs, [doc_id]))
+
+    @r.post(
+        "/documents/{doc_id}/reingest", response_model=schemas.IngestResult, summary="按原文件重新导入（编辑、管理员）"
+    )
+    def reingest(doc_id: str, who: Writer, cat: Cat, snap: Snapshot) -> schemas.IngestResult:
+        return ingest_out(cat.reingest(snap.docs, doc_id, who.collections))
+
+    return r

@@ -1,0 +1,28 @@
+"""Method cards: ``GET /methods`` and ``GET /methods/{name}``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ...config import Settings
+from ...errors import DangjianError
+from ...methods import find_card
+from .. import schemas
+from ..deps import Cat, Snapshot, Who, card_out, cards
+
+
+def router(settings: Settings) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/methods", response_model=list[schemas.MethodCard], summary="工作法卡片列表")
+    def methods(who: Who, cat: Cat, snap: Snapshot) -> list[schemas.MethodCard]:
+        return [card_out(card) for card in cards(cat, snap, who)]
+
+    @r.get("/methods/{name}", response_model=schemas.MethodCard, summary="一张工作法卡片（名称或简称）")
+    def method(name: str, who: Who, cat: Cat, snap: Snapshot) -> schemas.MethodCard:
+        card = find_card(cards(cat, snap, who), name)
+        if card is None:
+            raise DangjianError(f"知识库中没有名为“{name}”的工作法", code="method_not_found")
+        return card_out(card)
+
+    return r
