@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DangjianError
+from .index.search import Searcher
 from .kb import KnowledgeBase
 from .llm import DRAFT_PROMPT, Generated, generate, materials
 from .officedoc import BODY_FONT, H1_FONT, SIZE_2, TITLE_FONT, add_paragraph, official_document
@@ -158,7 +159,7 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
 
 
 def make_draft(
-    kb: KnowledgeBase,
+    kb: KnowledgeBase | Searcher,
     topic: str,
     *,
     template: str | None = None,
@@ -167,8 +168,9 @@ def make_draft(
     per_section: int = PER_SECTION,
     model=None,
 ) -> Draft:
-    """The material for each section; with a chat ``model`` each section is also rewritten into
-    prose whose sentences are checked against the material they cite."""
+    """The material for each section, searched in ``kb`` (a request passes its one ``Searcher``
+    snapshot); with a chat ``model`` each section is also rewritten into prose whose sentences are
+    checked against the material they cite."""
     topic = topic.strip()
     if not topic:
         raise DangjianError("请给出材料的题目，如“2023年社区党建工作总结”", code="empty_topic")

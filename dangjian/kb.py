@@ -71,6 +71,7 @@ class KnowledgeBase:
             index_dir, uri=store_uri, token=store_token, prefix=store_prefix, dense_index=dense_index
         )
         self._embedder = embedder
+        self.dense_index = dense_index
         self.target_chars = target_chars
         self.max_chars = max_chars
         self.max_file_mb = max_file_mb

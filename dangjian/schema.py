@@ -16,6 +16,13 @@ def _shallow_dict(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
+def _with_spans(obj: Any) -> dict[str, Any]:
+    """``_shallow_dict`` with ``highlights`` as JSON lists."""
+    data = _shallow_dict(obj)
+    data["highlights"] = [list(span) for span in obj.highlights]
+    return data
+
+
 @dataclass(slots=True)
 class Block:
     """A paragraph-like range of ``Document.text`` as the source file laid it out.
@@ -152,9 +159,7 @@ class Hit:
     lexical_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = _shallow_dict(self)
-        data["highlights"] = [list(span) for span in self.highlights]
-        return data
+        return _with_spans(self)
 
 
 @dataclass(slots=True)
@@ -175,9 +180,7 @@ class Citation:
     highlights: list[tuple[int, int]] = field(default_factory=list)  # question terms in ``quote``
 
     def to_dict(self) -> dict[str, Any]:
-        data = _shallow_dict(self)
-        data["highlights"] = [list(span) for span in self.highlights]
-        return data
+        return _with_spans(self)
 
 
 @dataclass(slots=True)

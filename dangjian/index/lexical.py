@@ -19,6 +19,17 @@ K1 = 1.2
 B = 0.75
 
 
+def idf(n: int, df):
+    """BM25's idf (the Lucene variant bm25s scores with) of ``df`` passages out of ``n``; ``df``
+    may be one count or an array."""
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def tf_part(tf: int, dl: int, avgdl: float) -> float:
+    """BM25's term-frequency part for ``tf`` occurrences in a passage of ``dl`` tokens."""
+    return tf / (tf + K1 * (1.0 - B + B * dl / avgdl))
+
+
 class TokenTable:
     """Token ids of each passage (one ``int32`` array per row) against a shared vocabulary.
 
@@ -75,7 +86,7 @@ class LexicalIndex:
         self.vocab: dict[str, int] = retriever.vocab_dict or {}
         indptr = retriever.scores["indptr"]
         df = np.diff(indptr).astype(np.float64)  # documents per term (csc columns)
-        self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)) if n else df
+        self.idf = idf(n, df) if n else df
         self.max_idf = float(self.idf.max()) if n and len(self.idf) else 1.0
 
     @classmethod

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ..index.lexical import idf, tf_part
 from ..ingest.names import merge_names
 from ..schema import Document, Passage, Section
-from .milvus_bm25 import clean_token, generation_name, idf, quote_list, term_id, tf_part
+from .milvus_bm25 import clean_token, generation_name, quote_list, term_id
 
 LEXICAL_EXTRA = 20  # candidates fetched beyond k, to be scored exactly
 
@@ -177,6 +178,6 @@ class MilvusRetrieval:
             if len(self._weights) > self.MAX_CACHED:
                 self._weights.clear()
             for term in missing:
-                self._weights[term] = idf(self.n, df[term]) if term in df else 0.0
-        max_idf = idf(self.n, 0) if self.n else 1.0  # as the local index: an unused word weighs most
+                self._weights[term] = float(idf(self.n, df[term])) if term in df else 0.0
+        max_idf = float(idf(self.n, 0)) if self.n else 1.0  # as the local index: an unused word weighs most
         return {t: self._weights.get(c, 0.0) if c else 0.0 for t, c in cleaned.items()}, max_idf

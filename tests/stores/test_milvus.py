@@ -18,7 +18,8 @@ import pytest
 from dangjian.errors import DangjianError
 from dangjian.index.settings import SearchSettings
 from dangjian.kb import KnowledgeBase
-from dangjian.stores.milvus import MilvusStore, row_id
+from dangjian.stores.milvus import MilvusStore
+from dangjian.stores.milvus_bm25 import row_id
 
 from ..conftest import CORPUS, SEED, Store, free_port, start_milvus
 from ..fakes import HashEmbedder

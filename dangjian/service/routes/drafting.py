@@ -9,7 +9,7 @@ from ...config import Settings
 from ...draft import make_draft
 from ...quiz import make_quiz
 from .. import schemas
-from ..deps import KB, Cat, Snapshot, Who, cards, filters_for
+from ..deps import Cat, Snapshot, Who, cards, filters_for
 
 
 def router(settings: Settings) -> APIRouter:
@@ -17,10 +17,10 @@ def router(settings: Settings) -> APIRouter:
 
     @r.post("/draft", response_model=schemas.DraftResponse, summary="摘编素材稿：每段原文注明出处")
     def draft(
-        body: schemas.DraftRequest, request: Request, who: Who, kb: KB, cat: Cat, snap: Snapshot
+        body: schemas.DraftRequest, request: Request, who: Who, cat: Cat, snap: Snapshot
     ) -> schemas.DraftResponse:
         result = make_draft(
-            kb,
+            snap,
             body.topic,
             template=body.template,
             headings=body.outline,
