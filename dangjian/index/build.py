@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,16 +38,24 @@ class ChangeSet:
     new_docs: list[tuple[Document, list[Section]]]
     new_passages: list[Passage]
     vectors: np.ndarray
-    tokens: list[list[str]]
     removed: set[str]
     names: list[str]
     tokenizer: Tokenizer
     manifest: dict[str, Any]
     calibrate: Callable[[Any], dict[str, Any]]  # a retrieval over the new content -> abstention calibration
+    tokens: Sequence[list[str]] | None = None  # the new passages' tokens when already known (migrate)
 
     def tokenize(self, passage: Passage) -> list[str]:
         """A passage's BM25 tokens under the new dictionary."""
         return self.tokenizer.tokenize(lexical_text(passage))
+
+    def new_tokens(self) -> Iterator[list[str]]:
+        """The new passages' tokens, one passage at a time: held all at once as Python strings
+        they would take ~1 GB at 100k passages (a store keeps them compactly)."""
+        if self.tokens is not None:
+            yield from self.tokens
+        else:
+            yield from map(self.tokenize, self.new_passages)
 
     def changed_names(self) -> list[str]:
         """Names added to or dropped from the dictionary (as written and normalised): kept
@@ -104,7 +112,6 @@ def prepare_change(
         new_docs=new_docs,
         new_passages=new_passages,
         vectors=vectors,
-        tokens=[tokenizer.tokenize(lexical_text(p)) for p in new_passages],
         removed=removed,
         names=names,
         tokenizer=tokenizer,

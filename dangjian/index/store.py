@@ -175,7 +175,7 @@ class IndexStore:
                     if any(n in text for n in changed):
                         retokenize[row] = change.tokenize(p)
             tokens.extend_from(old.file(LEXICAL), kept_rows, retokenize)
-        for toks in change.tokens:
+        for toks in change.new_tokens():
             tokens.add(toks)
         count = len(kept_rows) + len(change.new_passages)
         if len(vectors) != count or len(tokens) != count:

@@ -33,7 +33,7 @@ def commit(store: MilvusStore, change: ChangeSet) -> MilvusVersion:
     """Write generation G + 1: the removed documents (all when ``change.old`` is None) out,
     the new ones in. Kept passages that mention a name added to or dropped from the
     dictionary are re-tokenised, as in a local index."""
-    new_docs, passages, vectors, tokens = change.new_docs, change.new_passages, change.vectors, change.tokens
+    new_docs, passages, vectors = change.new_docs, change.new_passages, change.vectors
     removed = None if change.old is None else change.removed
     manifest = change.manifest
     old = store.manifest()
@@ -65,7 +65,7 @@ def commit(store: MilvusStore, change: ChangeSet) -> MilvusVersion:
 
     removed_passages = sum(infos.pop(doc_id).get("passages", 0) for doc_id in gone)
     n_passages = (old["counts"]["passages"] if old else 0) - removed_passages + len(passages)
-    texts = [token_text(toks) for toks in tokens]
+    texts = [token_text(toks) for toks in change.new_tokens()]
     total += sum(len(text.split()) for text in texts)
     avgdl = max(total / max(n_passages, 1), 1.0)
     total += _retokenize(store, gen, change.changed_names(), change.tokenize, df, avgdl)
