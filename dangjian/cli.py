@@ -736,5 +736,9 @@ def _print_eval(result) -> None:
         echo(f"    {r['id']} [{r['kind']}] {r['question']}（{where}）")
 
 
+from .cli_ops import register as _register_ops  # noqa: E402  (intranet operations: cli_ops.py)
+
+_register_ops(main)
+
 if __name__ == "__main__":
     main()

@@ -47,6 +47,27 @@ FORMAT_VERSION = 2
 KEEP_VERSIONS = 3  # the current one and two before it, for readers still using them
 
 
+# --- format versions -------------------------------------------------------------------------
+# Every version's manifest carries ``format_version``. Bump FORMAT_VERSION when a reader of the
+# old layout would misread the new one, and register in ``dangjian.ops.migrate_format.STEPS`` how
+# a version of the old format is read as the new one (``dangjian upgrade-index`` writes it back).
+def checked_manifest(home: Path, path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a version this program can read: an older format goes through the
+    migration steps, a newer one is refused (never read as if it were ours)."""
+    found = manifest.get("format_version")
+    if found == FORMAT_VERSION:
+        return manifest
+    from ..ops.migrate_format import read_older, refuse_newer  # only for a version not of ours
+
+    if isinstance(found, int) and found > FORMAT_VERSION:
+        refuse_newer(home, found)
+    if isinstance(found, int) and 0 < found < FORMAT_VERSION:
+        return read_older(home, path, manifest)
+    raise IndexCorruptError(
+        f"索引 {home} 的格式版本“{found}”无法识别；请用 dangjian restore 从备份恢复，或删除该目录后用 dangjian ingest 重建"
+    )
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -229,12 +250,7 @@ class IndexStore:
             raise IndexCorruptError(
                 f"索引版本 {path} 无法读取（{exc}）；请删除 {self.home} 后用 dangjian ingest 重建"
             ) from None
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorruptError(
-                f"索引 {self.home} 的格式版本是 {manifest.get('format_version')}，本程序需要 {FORMAT_VERSION}；"
-                f"请删除该目录后用 dangjian ingest 重建"
-            )
-        return IndexVersion(path, manifest)
+        return IndexVersion(path, checked_manifest(self.home, path, manifest))
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
