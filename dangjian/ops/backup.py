@@ -144,7 +144,12 @@ def _write_archive(home: Path, version, output: Path, compresslevel: int) -> Bac
     total = 0
     included = [f"index/versions/{version.name}"]
     try:
-        with tarfile.open(tmp, "w:gz", compresslevel=compresslevel, format=tarfile.PAX_FORMAT) as tar:
+        # gzip with a fixed header (no name, mtime 0), so restore can check every byte of it too
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0) as gz,
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
             pointer = (version.name + "\n").encode()
             info = tarfile.TarInfo("index/CURRENT")
             info.size, info.mtime = len(pointer), int(time.time())
@@ -225,9 +230,17 @@ def _damaged(archive: Path, why: str) -> DangjianError:
     )
 
 
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # what backup() writes: no name, mtime 0, OS unknown
+
+
 def check_archive(archive: Path) -> None:
-    """Read the whole compressed stream once, so gzip checks its CRC and length."""
+    """The fixed gzip header, then the whole compressed stream read once, so gzip checks its CRC
+    and length: any one byte changed anywhere in the file is caught."""
     try:
+        with open(archive, "rb") as fh:
+            header = fh.read(len(GZIP_HEADER))
+        if header != GZIP_HEADER:
+            raise _damaged(archive, "文件头不是本程序写入的备份格式")
         with gzip.open(archive, "rb") as fh:
             while fh.read(1 << 20):
                 pass
