@@ -260,9 +260,13 @@ def unpack(archive: Path, staging: Path) -> dict[str, Any]:
             for m in members:
                 if not (m.isfile() or m.isdir()):
                     raise _damaged(archive, f"含有不允许的条目 {m.name}")
-                if m.name not in ("SHA256SUMS", "BACKUP.json") and not m.name.startswith(allowed):
+                parts = Path(m.name).parts
+                outside = m.name.startswith("/") or ".." in parts
+                if outside or (m.name not in ("SHA256SUMS", "BACKUP.json") and not m.name.startswith(allowed)):
                     raise _damaged(archive, f"含有不属于备份的条目 {m.name}")
-            tar.extractall(staging, members=members, filter="data")
+            # the "data" filter where this Python has it (3.11.4+); the checks above either way
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(staging, members=members, **safe)
     except DangjianError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:

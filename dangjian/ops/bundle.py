@@ -11,10 +11,10 @@ Built on a machine with registry access, from the source tree (the folder with p
       BUNDLE.json          version, Python, platform, extras, and each wheel's SHA-256
       安装说明.txt
 
-The wheelhouse is filled by ``pip wheel`` (binary wheels where they exist, pure-Python sdists
-such as jieba built into wheels). For another platform or Python (``--platform``,
-``--python-version``) the pure wheels are built here and the binary ones downloaded for the
-target with ``pip download --only-binary=:all:``.
+The wheelhouse is filled in two steps: ``pip wheel`` turns every requirement into a wheel here
+(pure-Python sdists such as jieba are built), then ``pip download --only-binary=:all:`` resolves
+again for the target (``--platform``, default this machine's; ``--python-version`` X.Y, default
+this one's, taken as its oldest patch release), finding the pure wheels among those built.
 """
 
 from __future__ import annotations
@@ -162,9 +162,7 @@ def build_bundle(
     if source is None:
         raise DangjianError("找不到 dangjian 的源码目录；请在源码目录中运行，或用 --source 指定", code="bad_source")
     version = _version(source)
-    native_python = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    python = python_version or native_python
-    cross = (platform is not None and platform != _native_platform()) or python != native_python
+    python = python_version or f"{sys.version_info[0]}.{sys.version_info[1]}"
     extra_part = f"[{','.join(extras)}]" if extras else ""
     work = Path(tempfile.mkdtemp(prefix="dangjian-bundle-", dir=output.parent if output.parent.exists() else None))
     try:
@@ -172,31 +170,24 @@ def build_bundle(
         wheelhouse = root / "wheelhouse"
         wheelhouse.mkdir(parents=True)
         wanted = ([torch_spec] if torch else []) + [f"{source}{extra_part}"]
-        if not cross:
-            _pip(["wheel", "--quiet", "--prefer-binary", "--wheel-dir", str(wheelhouse), *pip_options, *wanted], log)
-        else:
-            native = work / "native"
-            _pip(["wheel", "--quiet", "--prefer-binary", "--wheel-dir", str(native), *pip_options, *wanted], log)
-            for wheel in native.glob("*-none-any.whl"):  # pure Python: the same for every platform
-                shutil.copy2(wheel, wheelhouse)
-            target = ["--python-version", python, "--implementation", "cp", "--only-binary=:all:"]
-            if platform:
-                target += ["--platform", platform]
-            requirements = ([torch_spec] if torch else []) + [f"dangjian{extra_part}=={version}"]
-            _pip(
-                [
-                    "download",
-                    "--quiet",
-                    "--dest",
-                    str(wheelhouse),
-                    "--find-links",
-                    str(wheelhouse),
-                    *target,
-                    *pip_options,
-                    *requirements,
-                ],
-                log,
-            )
+        # 1. every requirement as a wheel for this machine: sdists (jieba, opencc) are built here
+        built = work / "built"
+        _pip(["wheel", "--quiet", "--prefer-binary", "--wheel-dir", str(built), *pip_options, *wanted], log)
+        pure = work / "pure"
+        pure.mkdir()
+        for wheel in built.glob("*-none-any.whl"):  # pure Python: the same for every platform
+            shutil.copy2(wheel, pure)
+        # 2. resolved again for the target: its platform, and Python X.Y as its oldest patch release
+        # (a wheel built here for 3.11.7 may require >= 3.11.5; the intranet machine may have 3.11.2)
+        target = ["--python-version", python, "--implementation", "cp", "--only-binary=:all:"]
+        if platform:
+            target += ["--platform", platform]
+        requirements = ([torch_spec] if torch else []) + [f"dangjian{extra_part}=={version}"]
+        _pip(
+            ["download", "--quiet", "--dest", str(wheelhouse), "--find-links", str(pure), *target, *pip_options]
+            + requirements,
+            log,
+        )
         wheels = sorted(p.name for p in wheelhouse.glob("*.whl"))
         if not any(w.startswith(f"dangjian-{version}-") for w in wheels):
             raise DangjianError("wheelhouse 中没有 dangjian 本身的 wheel；请检查源码目录", code="bundle_pip")
