@@ -35,7 +35,9 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def dangjian(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dangjian.cli", *args], cwd=REPO, env=ENV, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "dangjian.cli", *args], cwd=REPO, env=ENV, capture_output=True, text=True
+    )
 
 
 def answers(index: Path, questions: list[str]) -> list:
@@ -66,7 +68,10 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "dangjian.cli", "serve", "--index", str(home), "--port", str(port)],
-        cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     results: dict = {"index": args.index.name, "clients": args.clients, "questions": len(questions)}
     try:
@@ -86,7 +91,9 @@ def main() -> None:
         )
         runner.start()
         time.sleep(2)
-        body, ctype = multipart("内部资料", "压测通知.txt", "一、总体要求\n居民议事厅每周三晚上开放，由网格员主持。\n".encode())
+        body, ctype = multipart(
+            "内部资料", "压测通知.txt", "一、总体要求\n居民议事厅每周三晚上开放，由网格员主持。\n".encode()
+        )
         status, data = Client(port).request(
             "POST", "/api/v1/documents", body, {"Content-Type": ctype, "Authorization": f"Bearer {key}"}
         )
@@ -103,7 +110,9 @@ def main() -> None:
                 backups.append({"error": done.stderr.strip()})
             else:
                 info = json.loads(done.stdout)
-                backups.append({"s": round(took, 2), "version": info["version"], "files": info["files"], "bytes": info["bytes"]})
+                backups.append(
+                    {"s": round(took, 2), "version": info["version"], "files": info["files"], "bytes": info["bytes"]}
+                )
             runner.join(timeout=args.every)
         runner.join()
         results["load"] = box

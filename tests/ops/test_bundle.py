@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,20 @@ from dangjian.ops.bundle import build_bundle
 from .helpers import fixture_copy
 
 QUESTION = "物业管理十联工作法具体怎么做？"
+
+
+def _target_python() -> str:
+    """The machine's own python3 when it is our X.Y (it may be an older patch release, as on an
+    intranet machine), else the interpreter this venv was made from."""
+    ours = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    system = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
+    if system:
+        got = subprocess.run(
+            [system, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if got.stdout.strip() == ours:
+            return system
+    return str(Path(sys.base_prefix) / "bin" / f"python{ours}")
 
 
 def _no_network_prefix() -> list[str]:
@@ -53,6 +69,7 @@ def test_offline_bundle_installs_without_network_and_answers(tmp_path):
         "PIP_INDEX_URL": "http://127.0.0.1:9/",
         "PIP_CONFIG_FILE": os.devnull,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHON": _target_python(),
     }
     t0 = time.monotonic()
     done = subprocess.run(
