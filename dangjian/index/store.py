@@ -42,6 +42,27 @@ from .lexical import LexicalIndex, TokenTable
 from .retrieval import LocalIndexes
 
 
+# --- format versions -------------------------------------------------------------------------
+# Every version's manifest carries ``format_version``. Bump FORMAT_VERSION when a reader of the
+# old layout would misread the new one, and register in ``dangjian.ops.migrate_format.STEPS`` how
+# a version of the old format is read as the new one (``dangjian upgrade-index`` writes it back).
+def checked_manifest(home: Path, path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a version this program can read: an older format goes through the
+    migration steps, a newer one is refused (never read as if it were ours)."""
+    found = manifest.get("format_version")
+    if found == FORMAT_VERSION:
+        return manifest
+    from ..ops.migrate_format import read_older, refuse_newer  # only for a version not of ours
+
+    if isinstance(found, int) and found > FORMAT_VERSION:
+        refuse_newer(home, found)
+    if isinstance(found, int) and 0 < found < FORMAT_VERSION:
+        return read_older(home, path, manifest)
+    raise IndexCorruptError(
+        f"索引 {home} 的格式版本“{found}”无法识别；请用 dangjian restore 从备份恢复，或删除该目录后用 dangjian ingest 重建"
+    )
+
+
 def _read_rows(path: Path, rows: list[int], out: np.ndarray) -> None:
     """``out[i] = saved[rows[i]]`` for an array saved by ``np.save`` and ascending ``rows``, read
     in chunks: a memory map would keep every page it touched resident until the write ends
@@ -103,12 +124,7 @@ class IndexStore:
             raise IndexCorruptError(
                 f"索引版本 {path} 无法读取（{exc}）；请删除 {self.home} 后用 dangjian ingest 重建"
             ) from None
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorruptError(
-                f"索引 {self.home} 的格式版本是 {manifest.get('format_version')}，本程序需要 {FORMAT_VERSION}；"
-                f"请删除该目录后用 dangjian ingest 重建"
-            )
-        return IndexVersion(path, manifest)
+        return IndexVersion(path, checked_manifest(self.home, path, manifest))
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -229,13 +245,22 @@ class IndexStore:
                 "counts": {**manifest.get("counts", {}), "documents": n_docs, "passages": n_passages},
             }
             write_manifest(tmp, full_manifest)
-            fsync_tree(tmp)
-            name = f"v{self._last_number() + 1:06d}"
-            final = self.versions_dir / name
-            os.rename(tmp, final)
-            fsync_dir(self.versions_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return IndexVersion(self.versions_dir / self.switch_in(tmp), full_manifest)
+
+    def switch_in(self, folder: Path) -> str:
+        """Make ``folder`` (a complete version inside ``versions_dir``) current: flushed, renamed
+        to the next version name, then ``CURRENT`` replaced. Only under ``write_lock``; returns
+        the version's name. (Writes, restores and format upgrades all switch here.)"""
+        try:
+            fsync_tree(folder)
+            name = f"v{self._last_number() + 1:06d}"
+            os.rename(folder, self.versions_dir / name)
+            fsync_dir(self.versions_dir)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
             raise
         pointer = self.home / f"{CURRENT}.{uuid.uuid4().hex}.tmp"
         with open(pointer, "w", encoding="utf-8") as fh:
@@ -245,7 +270,7 @@ class IndexStore:
         os.replace(pointer, self.home / CURRENT)
         fsync_dir(self.home)
         self._collect_garbage(keep=name)
-        return IndexVersion(final, full_manifest)
+        return name
 
     def _version_dirs(self) -> list[Path]:
         if not self.versions_dir.is_dir():

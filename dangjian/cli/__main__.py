@@ -1,0 +1,5 @@
+"""``python -m dangjian.cli``: the ``dangjian`` command."""
+
+from . import main
+
+main()
