@@ -88,6 +88,7 @@ def assemble(pages: list[Page], page_numbers: list[int] | None = None) -> Assemb
     line_spans: list[tuple[int, int, float | None]] = []
     pos = 0
     empty_pages = []
+    first_lines = 0  # lines in the first paragraph (a title that wraps)
     prev_full = False  # whether the last line so far ran to the right margin (paragraph continues)
     for page_no, (height, lines) in zip(numbers, pages):
         lines = drop_margins(height, lines, running)
@@ -108,7 +109,15 @@ def assemble(pages: list[Page], page_numbers: list[int] | None = None) -> Assemb
             heading_after_sentence = (
                 looks_like_heading_start(ln.text) and bool(pieces) and pieces[-1][-1:] in "。：！？:!?"
             )
-            new_para = (
+            # A long title wraps onto a centred second line; it stays one paragraph.
+            title_wrap = (
+                len(blocks) == 1
+                and first_lines == 1
+                and prev_full
+                and abs((ln.x0 + ln.x1) / 2 - (left + right) / 2) < 2 * char_w
+                and not looks_like_heading_start(ln.text)
+            )
+            new_para = not title_wrap and (
                 not blocks
                 or indented
                 or not prev_full
@@ -123,6 +132,8 @@ def assemble(pages: list[Page], page_numbers: list[int] | None = None) -> Assemb
             elif pieces and _LATIN_END.search(pieces[-1]) and _LATIN_START.search(ln.text):
                 pieces.append(" ")
                 pos += 1
+            if len(blocks) == 1:
+                first_lines += 1
             pieces.append(ln.text)
             line_spans.append((pos, pos + len(ln.text), ln.score))
             pos += len(ln.text)
