@@ -9,6 +9,7 @@ heading (“第N张幻灯片”) followed by its text frames and table rows.
 
 from __future__ import annotations
 
+import io
 import tempfile
 import zipfile
 from pathlib import Path
@@ -75,7 +76,8 @@ def _xlsx_lines(path: Path) -> list[tuple[str, str, int | None]]:
 
     _check_package(path, ".xlsx")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object: openpyxl would refuse an OOXML package named .et by its extension.
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors on broken parts
         raise InputFileError(path, f"Excel 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
     lines: list[tuple[str, str, int | None]] = []
