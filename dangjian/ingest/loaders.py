@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import InputFileError, UnsupportedFileError
 from ..schema import Document
-from .common import DEFAULT_MAX_FILE_MB, check_file
 from .archive import ARCHIVE_SUFFIXES, iter_archive
+from .common import DEFAULT_MAX_FILE_MB, check_file
 from .html import load_html
 from .images import IMAGE_SUFFIXES, load_image
 from .ofd import load_ofd

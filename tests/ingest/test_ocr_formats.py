@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dangjian.kb import KnowledgeBase
 from dangjian.errors import InputFileError
 from dangjian.ingest import SUPPORTED_SUFFIXES, chunk_sections, iter_documents, load_document, split_sections
+from dangjian.kb import KnowledgeBase
 
 from ..conftest import SEED, TEN_LIAN
 from ..fakes import fake_kb
