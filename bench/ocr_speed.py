@@ -31,7 +31,9 @@ def main() -> None:
     args = parser.parse_args()
     seed = REPO / "corpus" / "000_47bfaefce9c6aa4d.txt"
     text = seed.read_text(encoding="utf-8")
-    pages = [degrade(p, angle=args.angle, noise=args.noise, seed=i) for i, p in enumerate(render_pages(text, dpi=args.dpi))]
+    pages = [
+        degrade(p, angle=args.angle, noise=args.noise, seed=i) for i, p in enumerate(render_pages(text, dpi=args.dpi))
+    ]
     started = time.perf_counter()
     get_engine()
     load_s = time.perf_counter() - started

@@ -43,7 +43,9 @@ def _members(path: Path, zf: zipfile.ZipFile, max_file_mb: float) -> list[tuple[
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise InputFileError(
-            path, f"压缩包里有 {len(infos):,} 个条目，超过上限 {MAX_MEMBERS:,} 个；请解压后分批导入", code="too_many_files"
+            path,
+            f"压缩包里有 {len(infos):,} 个条目，超过上限 {MAX_MEMBERS:,} 个；请解压后分批导入",
+            code="too_many_files",
         )
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_MB * 1024 * 1024:
@@ -74,7 +76,9 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: in
     return written
 
 
-def iter_archive(path: Path, *, max_file_mb: float, progress=None, depth: int = 0) -> Iterator[Document | InputFileError]:
+def iter_archive(
+    path: Path, *, max_file_mb: float, progress=None, depth: int = 0
+) -> Iterator[Document | InputFileError]:
     """Documents (and problems) of every member; ``Document.source`` is ``archive!/member``."""
     from .loaders import SUPPORTED_SUFFIXES, iter_documents
 
@@ -96,7 +100,9 @@ def iter_archive(path: Path, *, max_file_mb: float, progress=None, depth: int = 
             if suffix not in SUPPORTED_SUFFIXES:
                 supported = "、".join(sorted(SUPPORTED_SUFFIXES))
                 yield InputFileError(
-                    source, f"不支持的文件类型“{suffix or '（无扩展名）'}”；支持的类型：{supported}", code="unsupported_file"
+                    source,
+                    f"不支持的文件类型“{suffix or '（无扩展名）'}”；支持的类型：{supported}",
+                    code="unsupported_file",
                 )
                 continue
             if info.flag_bits & 0x1:

@@ -25,7 +25,9 @@ def load_image(path: Path, *, max_file_mb: float, progress: Progress | None = No
         image = Image.open(path)
         frames = getattr(image, "n_frames", 1)
         if frames > MAX_FRAMES:
-            raise InputFileError(path, f"图片有 {frames} 页，超过上限 {MAX_FRAMES} 页；请拆分后再导入", code="too_many_pages")
+            raise InputFileError(
+                path, f"图片有 {frames} 页，超过上限 {MAX_FRAMES} 页；请拆分后再导入", code="too_many_pages"
+            )
         if image.width * image.height > MAX_PIXELS:
             raise Image.DecompressionBombError("too many pixels")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -42,7 +44,9 @@ def load_image(path: Path, *, max_file_mb: float, progress: Progress | None = No
     try:
         recognised, run = recognise_pages(pages(), frames, path, progress)
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputFileError(path, f"图片无法解码（{type(exc).__name__}），文件可能已损坏", code="corrupt_file") from None
+        raise InputFileError(
+            path, f"图片无法解码（{type(exc).__name__}），文件可能已损坏", code="corrupt_file"
+        ) from None
     finally:
         image.close()
     built = assemble(recognised)

@@ -218,7 +218,9 @@ def ocr_pdf_pages(path: Path, indexes: list[int], *, progress: Progress | None =
     try:
         pdf = pdfium.PdfDocument(str(path))
     except Exception as exc:  # pdfium's own error type differs between versions
-        raise InputFileError(path, f"扫描页无法渲染（{type(exc).__name__}），PDF 可能已损坏", code="corrupt_file") from None
+        raise InputFileError(
+            path, f"扫描页无法渲染（{type(exc).__name__}），PDF 可能已损坏", code="corrupt_file"
+        ) from None
 
     def images():
         for i in indexes:

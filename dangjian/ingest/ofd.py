@@ -19,7 +19,9 @@ from .common import check_file, make_document
 from .layout import Line, Page, assemble
 
 MIN_CHARS = 20  # fewer readable characters than this: not a document (a certificate, a scan)
-_SPACE_RE = re.compile(r"(?<=[\u3400-\u9fff，。、；：！？“”（）])[ \u3000]+|[ \u3000]+(?=[\u3400-\u9fff，。、；：！？“”（）])")
+_SPACE_RE = re.compile(
+    r"(?<=[\u3400-\u9fff，。、；：！？“”（）])[ \u3000]+|[ \u3000]+(?=[\u3400-\u9fff，。、；：！？“”（）])"
+)
 
 
 _ENDS = set("。！？；：!?;:”’）)")
@@ -95,9 +97,13 @@ def load_ofd(path: Path, *, max_file_mb: float) -> Document:
     except InputFileError:
         raise
     except OFDLimitError as exc:
-        raise InputFileError(path, f"OFD 文件内部过大或条目过多，疑似压缩炸弹，已拒绝（{exc}）", code="zip_bomb") from None
+        raise InputFileError(
+            path, f"OFD 文件内部过大或条目过多，疑似压缩炸弹，已拒绝（{exc}）", code="zip_bomb"
+        ) from None
     except (OFDError, OSError, ValueError, KeyError) as exc:
-        raise InputFileError(path, f"不是有效的 OFD 文件，或文件已损坏（{type(exc).__name__}）", code="corrupt_file") from None
+        raise InputFileError(
+            path, f"不是有效的 OFD 文件，或文件已损坏（{type(exc).__name__}）", code="corrupt_file"
+        ) from None
     chars = sum(len(ln.text) for _, lines in pages for ln in lines)
     if chars < MIN_CHARS:
         raise InputFileError(

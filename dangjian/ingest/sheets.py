@@ -28,7 +28,9 @@ def _check_package(path: Path, kind: str) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputFileError(path, f"不是有效的 {kind} 文件（文件已损坏、被截断或已加密）", code="corrupt_file") from None
+        raise InputFileError(
+            path, f"不是有效的 {kind} 文件（文件已损坏、被截断或已加密）", code="corrupt_file"
+        ) from None
     for info in infos:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise InputFileError(path, f"文件内部的 {info.filename} 压缩比异常，疑似压缩炸弹，已拒绝", code="zip_bomb")
@@ -108,7 +110,9 @@ def _pptx_lines(path: Path) -> list[tuple[str, str, int | None]]:
     try:
         deck = Presentation(str(path))
     except Exception as exc:
-        raise InputFileError(path, f"PowerPoint 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file") from None
+        raise InputFileError(
+            path, f"PowerPoint 文件已损坏，无法解析（{type(exc).__name__}）", code="corrupt_file"
+        ) from None
     lines: list[tuple[str, str, int | None]] = []
     for n, slide in enumerate(deck.slides, start=1):
         body: list[tuple[str, str, int | None]] = []

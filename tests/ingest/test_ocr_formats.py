@@ -162,7 +162,11 @@ def test_zip_members_are_ingested_and_named_by_their_path(tmp_path):
     items = list(iter_documents(archive))
     docs = {i.source: i for i in items if not isinstance(i, InputFileError)}
     errors = [i for i in items if isinstance(i, InputFileError)]
-    assert set(docs) == {f"{archive}!/2022/汇报.txt", f"{archive}!/附件.zip!/表格/网格.xlsx", f"{archive}!/2022/汇报.ofd"}
+    assert set(docs) == {
+        f"{archive}!/2022/汇报.txt",
+        f"{archive}!/附件.zip!/表格/网格.xlsx",
+        f"{archive}!/2022/汇报.ofd",
+    }
     assert docs[f"{archive}!/附件.zip!/表格/网格.xlsx"].title == "网格"
     assert [(e.code, e.path) for e in errors] == [("unsupported_file", f"{archive}!/说明.numbers")]
     kb = fake_kb(tmp_path / "index")
