@@ -6,10 +6,12 @@ from __future__ import annotations
 from .text import normalize
 
 
-def format_citation(title: str, path: list[str], page: int | None, paragraph: int) -> str:
-    """《标题》三、2023年工作谋划 > （二）突出重点难点… > 一是…，第N页，第N段"""
+def format_citation(title: str, path: list[str], page: int | None, paragraph: int, *, recognised: bool = False) -> str:
+    """《标题》三、2023年工作谋划 > （二）突出重点难点… > 一是…，第N页，第N段; a passage read by
+    OCR says so (“识别文字”), so a reader checks it against the page."""
     text = f"《{title}》" + " > ".join(h if len(h) <= 24 else h[:23] + "…" for h in path)
-    where = ([f"第{page}页"] if page else []) + ([f"第{paragraph}段"] if paragraph else [])
+    where = (["识别文字"] if recognised else []) + ([f"第{page}页"] if page else [])
+    where += [f"第{paragraph}段"] if paragraph else []
     return text + ("，" + "，".join(where) if where else "")
 
 

@@ -193,7 +193,7 @@ class KnowledgeBase:
             for done, source_file in enumerate(files):
                 if progress:
                     progress("parse", done, len(files))
-                for item in iter_documents(source_file.path, max_file_mb=self.max_file_mb):
+                for item in iter_documents(source_file.path, max_file_mb=self.max_file_mb, progress=progress):
                     if isinstance(item, InputFileError):
                         report.skipped.append(Skipped.from_error(item, source_file.path))
                         continue

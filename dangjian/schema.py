@@ -123,9 +123,15 @@ class Passage:
     page_end: int | None = None
     section_index: int = 0
     paragraph: int = 0  # 1-based number of the paragraph (block) the passage starts in
+    # Recognised (OCR) text: the recogniser's confidence (0–1, the lowest of the pages the passage
+    # spans); ``None`` for typed text. Citations of such passages say “识别文字”.
+    ocr_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _shallow_dict(self)
+        data = _shallow_dict(self)
+        if data["ocr_confidence"] is None:  # typed text, the common case: keep old rows unchanged
+            del data["ocr_confidence"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:

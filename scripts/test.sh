@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need+=(fonts-noto-cjk fontconfig)
 # The web page is tested in a real browser: Debian's chromium, driven by playwright (never
 # `playwright install`, which would download a browser).

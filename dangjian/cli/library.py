@@ -13,7 +13,7 @@ from .base import CONTEXT, INDEX_OPTION, JSON_OPTION, dump, fail, handle_errors,
 class _Progress:
     """Progress bars on stderr for the two long stages of a write: parsing and embedding."""
 
-    LABELS = {"parse": "解析文件", "embed": "向量化段落"}
+    LABELS = {"parse": "解析文件", "ocr": "识别扫描页", "embed": "向量化段落"}
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -50,7 +50,8 @@ class _Progress:
 def ingest(paths: tuple[Path, ...], index_dir: Path | None, collection: str, as_json: bool) -> None:
     """导入文件或文件夹（递归）到索引，并打印摘要。
 
-    支持 .txt .md .docx .pdf .html .jsonl，以及安装了 LibreOffice 时的 .doc .wps。
+    支持 .txt .md .docx .pdf（含扫描件，自动文字识别）.html .jsonl .ofd .zip，图片 .jpg .png .tif 等，
+    表格和演示文稿 .xlsx .pptx；安装了 LibreOffice 时还有 .doc .wps .et .xls .dps .ppt。
     内容未变的文件不会重复处理；同一路径内容变化的文件会替换旧版本。
     """
     progress = _Progress(not as_json and sys.stderr.isatty())

@@ -312,7 +312,9 @@ class Searcher:
                     page_end=p.page_end,
                     paragraph=p.paragraph,
                     highlights=highlight_spans(p.text, query.terms),
-                    citation=format_citation(p.title, p.section_path, p.page, p.paragraph),
+                    citation=format_citation(
+                        p.title, p.section_path, p.page, p.paragraph, recognised=p.ocr_confidence is not None
+                    ),
                     collection=self.docs[p.doc_id]["collection"],
                     dense_score=round(dense_by_row[row], 4) if row in dense_by_row else None,
                     lexical_score=round(lex_by_row[row], 4) if row in lex_by_row else None,

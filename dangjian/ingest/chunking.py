@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from ..schema import Block, Document, Passage, Section
+from .ocr import passage_confidence
 from .patterns import CLAUSE_END, SENTENCE_END, is_blank
 
 DEFAULT_TARGET_CHARS = 300
@@ -225,7 +226,7 @@ def chunk_sections(
     # A parent's text after its last child comes after the children's passages: document order.
     ranges.sort(key=lambda r: r[0])
     block_starts = [b.start for b in content]
-    return [
+    passages = [
         Passage(
             passage_id=f"{doc.doc_id}-{n:05d}",
             doc_id=doc.doc_id,
@@ -241,3 +242,7 @@ def chunk_sections(
         )
         for n, (s, e, section) in enumerate(ranges)
     ]
+    if doc.metadata.get("ocr"):  # recognised text: each passage says how sure the recogniser was
+        for p in passages:
+            p.ocr_confidence = passage_confidence(doc.metadata, p.page, p.page_end)
+    return passages

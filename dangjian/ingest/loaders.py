@@ -8,11 +8,15 @@ from pathlib import Path
 
 from ..errors import InputFileError, UnsupportedFileError
 from ..schema import Document
+from .archive import ARCHIVE_SUFFIXES, iter_archive
 from .common import DEFAULT_MAX_FILE_MB, check_file
 from .html import load_html
+from .images import IMAGE_SUFFIXES, load_image
+from .ofd import load_ofd
 from .office import load_docx, load_legacy_word
-from .pdf import load_pdf
+from .pdf import Progress, load_pdf
 from .plain import iter_jsonl, load_md, load_txt
+from .sheets import SHEET_SUFFIXES, load_sheet
 
 log = logging.getLogger(__name__)
 
@@ -27,23 +31,33 @@ _SINGLE: dict[str, Callable[..., Document]] = {
     ".pdf": load_pdf,
     ".html": load_html,
     ".htm": load_html,
+    ".ofd": load_ofd,
+    **dict.fromkeys(IMAGE_SUFFIXES, load_image),
+    **dict.fromkeys(SHEET_SUFFIXES, load_sheet),
 }
-SUPPORTED_SUFFIXES = frozenset(_SINGLE) | {".jsonl"}
+# Loaders that recognise scanned pages take ``progress`` and report ("ocr", pages done, pages).
+_WITH_PROGRESS = {load_pdf, load_image}
+SUPPORTED_SUFFIXES = frozenset(_SINGLE) | {".jsonl"} | frozenset(ARCHIVE_SUFFIXES)
 
 
 def iter_documents(
-    path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB
+    path: str | Path, *, max_file_mb: float = DEFAULT_MAX_FILE_MB, progress: Progress | None = None
 ) -> Iterator[Document | InputFileError]:
     """The documents in one file; problems come back as ``InputFileError`` values.
 
     Most formats hold one document; a ``.jsonl`` export holds one per line, and a bad line does
-    not stop the others.
+    not stop the others; a ``.zip`` holds one per member (``Document.source`` is
+    ``archive.zip!/inner/path.docx``). ``progress(stage, done, total)`` hears ``("ocr", pages
+    recognised, pages to recognise)`` while a scan is read.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".jsonl":
             yield from iter_jsonl(path, max_file_mb=max_file_mb)
+            return
+        if suffix in ARCHIVE_SUFFIXES:
+            yield from iter_archive(path, max_file_mb=max_file_mb, progress=progress)
             return
         loader = _SINGLE.get(suffix)
         if loader is None:
@@ -52,7 +66,10 @@ def iter_documents(
             raise UnsupportedFileError(
                 path, f"不支持的文件类型“{suffix or '（无扩展名）'}”；支持的类型：{supported}", code="unsupported_file"
             )
-        yield loader(path, max_file_mb=max_file_mb)
+        if loader in _WITH_PROGRESS:
+            yield loader(path, max_file_mb=max_file_mb, progress=progress)
+        else:
+            yield loader(path, max_file_mb=max_file_mb)
     except InputFileError as exc:
         yield exc
     except MemoryError:

@@ -190,38 +190,44 @@ def soffice_binary() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def load_legacy_word(path: Path, *, max_file_mb: float, timeout: float = 180) -> Document:
-    """``.doc``/``.wps``: convert to .docx with headless LibreOffice, then read that."""
-    check_file(path, max_file_mb=max_file_mb)
+def soffice_convert(path: Path, target: str, outdir: Path, *, timeout: float = 180) -> Path:
+    """Convert ``path`` with headless LibreOffice to ``target`` (``docx``, ``xlsx``, ``pptx``) in
+    ``outdir``; a clear ``InputFileError`` when LibreOffice is missing, times out or fails."""
     binary = soffice_binary()
     if binary is None:
         raise InputFileError(
             path,
-            f"{path.suffix} 是旧版 Word/WPS 格式，需要 LibreOffice 转换，但本机没有安装 soffice；"
-            "请安装 LibreOffice（例如 apt install libreoffice-writer-nogui），"
-            "或在 Word/WPS 中将文件另存为 .docx 后再导入",
+            f"{path.suffix} 需要 LibreOffice 转换，但本机没有安装 soffice；"
+            "请安装 LibreOffice（例如 apt install libreoffice-writer-nogui libreoffice-calc-nogui "
+            f"libreoffice-impress-nogui），或在 Office/WPS 中将文件另存为 .{target} 后再导入",
             code="converter_missing",
         )
+    # A private profile lets several conversions run at once and never touches the user's.
+    cmd = [
+        binary,
+        f"-env:UserInstallation=file://{outdir / 'profile'}",
+        "--headless",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(outdir / "out"),
+        str(path.resolve()),
+    ]
+    try:
+        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise InputFileError(path, f"LibreOffice 转换超时（{timeout:g} 秒）", code="conversion_failed") from None
+    converted = outdir / "out" / f"{path.stem}.{target}"
+    if not converted.exists():
+        raise InputFileError(path, "LibreOffice 无法转换该文件（文件可能已损坏或加密）", code="conversion_failed")
+    return converted
+
+
+def load_legacy_word(path: Path, *, max_file_mb: float, timeout: float = 180) -> Document:
+    """``.doc``/``.wps``: convert to .docx with headless LibreOffice, then read that."""
+    check_file(path, max_file_mb=max_file_mb)
     with tempfile.TemporaryDirectory(prefix="dangjian-soffice-") as tmp:
-        tmpdir = Path(tmp)
-        # A private profile lets several conversions run at once and never touches the user's.
-        cmd = [
-            binary,
-            f"-env:UserInstallation=file://{tmpdir / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "docx",
-            "--outdir",
-            str(tmpdir / "out"),
-            str(path.resolve()),
-        ]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise InputFileError(path, f"LibreOffice 转换超时（{timeout:g} 秒）", code="conversion_failed") from None
-        converted = tmpdir / "out" / (path.stem + ".docx")
-        if not converted.exists():
-            raise InputFileError(path, "LibreOffice 无法转换该文件（文件可能已损坏或加密）", code="conversion_failed")
+        converted = soffice_convert(path, "docx", Path(tmp), timeout=timeout)
         doc = load_docx(converted, max_file_mb=max_file_mb)
     doc.source = str(path)
     doc.file_type = path.suffix.lower().lstrip(".")
