@@ -1,23 +1,40 @@
-"""Extractive answers: the best sentences of the top passages, verbatim, each with its citation.
+"""Extractive answers: the shortest verbatim text that states what was asked, each piece cited.
 
-No language model is involved: every sentence of an answer is a quote, ``quote ==
-document.text[start:end]``, and carries a marker ``[n]`` pointing to its citation.
+No language model is involved: every quoted piece is ``document.text[start:end]`` and carries a
+marker ``[n]`` pointing to its citation. What is quoted depends on the question's kind
+(``index.kinds``), tried in this order:
+
+1. a method or name the corpus only mentions (“五融四零工作法是什么？”): one sentence saying the
+   knowledge base does not describe it, and the mention, cited;
+2. a complete list: the sentence whose enumeration holds as many items as the name promises
+   (十联 → 10), whole;
+3. the section the question asks for (``outline``): its parts' lead clauses, one per line;
+4. otherwise the best sentences of the first passages — never a bare heading or an announcing
+   line (“…汇报如下：”), the one holding the asked fact first, none far below the best.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from .citations import highlight_spans
+from .citations import format_citation, highlight_spans
+from .index.facts import asked_fact, labelled_tables
+from .index.kinds import LISTING
+from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
-from .schema import Answer, Citation, Hit, SearchResult
+from .ingest.methods import promised_count
+from .ingest.patterns import TERMINAL_RE
+from .outline import Outline, find_outline
+from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
 from .text import normalize
 
 log = logging.getLogger("dangjian.answer")
 
 NOT_FOUND = "未在知识库中找到与问题相关的内容。"
+LACKS_MARK = "没有写明"  # in every answer that says the knowledge base lacks what was asked
 
 
 def not_stated(missing: str) -> str:
@@ -26,76 +43,370 @@ def not_stated(missing: str) -> str:
 
 
 MAX_SENTENCES = 3
-MAX_ANSWER_CHARS = 400
+TARGET_CHARS = 300  # an answer's length unless a complete list needs more
 FROM_HITS = 3
+RELEVANCE_FLOOR = 0.5  # a sentence scoring below this share of the best one is left out
+_ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
+# After a name, words that begin describing it (“…工作法，即…”, “…机制：一是…”); a sentence that
+# only names it (“荣获全省党建创新案例”) does not.
+_DESCRIBING_RE = re.compile(
+    r"^[”」』》]?(?:[，,：:]?\s*(?:是|指|即|就是|包括|包含|主要|具体|通过|坚持|推行|实行|围绕|由|分为|以)|[：:（(])"
+)
 
 
-def extractive_answer(result: SearchResult) -> Answer:
-    """The best sentences of the first hits for ``result``'s question (analysed by the search)."""
+@dataclass
+class _Piece:
+    """One quoted span of a document, and what to cite it with."""
+
+    doc_id: str
+    title: str
+    text: str  # the document's (or passage's) text the offsets index
+    base: int  # offset of ``text`` in the document
+    start: int  # span in ``text``
+    end: int
+    path: list[str]
+    page: int | None
+    paragraph: int
+    passage_id: str
+    score: float
+    recognised: bool = False
+    passage: Passage | None = None  # the passage the span lies in, when not one of the hits
+    line: str = ""  # what the answer shows instead of the quote (a table row labelled by its header)
+
+
+def extractive_answer(result: SearchResult, searcher) -> Answer:
+    """The answer to ``result``'s question from the passages it found (``searcher``: the version
+    the search read, for documents and more passages)."""
     if result.missing:
         return Answer(
             result.query, not_stated(result.missing), [], result.related, True, result.took_ms, result.missing
         )
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
-    terms = {t for t in result.analysed.tokens if len(t) > 1}
-    highlights = result.analysed.terms
-    candidates = []  # (score, hit rank, start in passage, end, hit)
-    for hit in result.hits[:FROM_HITS]:
-        norm = normalize(hit.text).lower()
-        for s, e in sentence_spans(hit.text):
-            overlap = sum(len(t) for t in terms if t in norm[s:e])
-            if overlap or (hit.rank == 1 and not candidates):
-                candidates.append((overlap / (hit.rank + 1), hit.rank, s, e, hit))
-    if not candidates:
-        hit = result.hits[0]
-        s, e = sentence_spans(hit.text)[0]
-        candidates.append((0.0, 1, s, e, hit))
-    chosen, length = [], 0
-    for cand in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
-        size = cand[3] - cand[2]
-        if chosen and (len(chosen) >= MAX_SENTENCES or length + size > MAX_ANSWER_CHARS):
-            continue
-        chosen.append(cand)
-        length += size
-    chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
-    citations, pieces = [], []
-    for marker, (_score, _rank, s, e, hit) in enumerate(chosen, start=1):
-        citations.append(_citation(marker, hit, s, e, highlights))
-        pieces.append(f"{hit.text[s:e]}[{marker}]")
-    return Answer(result.query, "".join(pieces), citations, result.hits, False, result.took_ms)
+    builder = _Builder(result, searcher)
+    for attempt in (builder.lacking, builder.complete_list, builder.outline, builder.sentences):
+        answer = attempt()
+        if answer is not None:
+            return answer
+    raise AssertionError("sentences() always answers")
 
 
-def _citation(marker: int, hit: Hit, s: int = 0, e: int | None = None, terms: list[str] = ()) -> Citation:
-    """``hit.text[s:e]`` (the whole passage by default) as the citation numbered ``marker``,
-    with ``terms`` highlighted."""
-    e = len(hit.text) if e is None else e
+class _Builder:
+    def __init__(self, result: SearchResult, searcher):
+        self.result = result
+        self.searcher = searcher
+        self.query: Query = result.analysed
+        self.rows = result.pool or []
+        weights, max_idf = searcher.retrieval.term_weights(self.query.lexical)
+        self.weights = {t: w or max_idf for t, w in weights.items()}
+
+    # --- the kinds of answer ---------------------------------------------------------------
+
+    def lacking(self) -> Answer | None:
+        """A definition or how-to question about a name the corpus only mentions."""
+        q = self.query
+        if q.kind not in ("definition", "howto") or not q.phrases:
+            return None
+        name = max(q.phrases, key=len)
+        mentions, described = [], False
+        for p in self._passages(10):
+            norm = normalize(p.text).lower()
+            for s, e in sentence_spans(p.text):
+                at = norm.find(name, s, e)
+                if at < 0:
+                    continue
+                after, before = norm[at + len(name) : e], norm[max(s, at - 60) : at]
+                listed = before.count("、") >= 2 and "的" in before[-3:]  # “…、…、…”的“十联工作法”
+                coined = at > 0 and norm[at - 1] in '“「『"《'  # a quoted name, not a plain phrase
+                if not coined or _DESCRIBING_RE.match(after) or listed or _is_heading(p.text[s:e], p.section_path):
+                    described = True  # a plain phrase, a description, or a heading over a body
+                mentions.append((p, *_clause(p.text, s, e, at)))
+        if described or not mentions:
+            return None
+        p, s, e = mentions[0]
+        what = "具体做法" if q.kind == "howto" else "它的具体内容"
+        lead = f"知识库中只提到“{_shown_name(p.text, name)}”，{LACKS_MARK}{what}。"
+        return self._answer([self._from_passage(p, s, e, 1.0)], lead=lead)
+
+    def complete_list(self) -> Answer | None:
+        """A list or how-to question about a numbered name (十联): the sentence listing all its items."""
+        q = self.query
+        if q.kind not in ("list", "howto", "definition"):
+            return None
+        counted = [(name, promised_count(name)) for name in q.phrases]
+        counted = [(name, n) for name, n in counted if n and n >= 3]
+        if not counted:
+            return None
+        name, count = max(counted, key=lambda c: len(c[0]))
+        short = name[: name.find("联") + 1] if "联" in name else name  # 物业管理十联工作法 → 物业管理十联
+        for p in self._passages(10):
+            norm = normalize(p.text).lower()
+            for s, e in sentence_spans(p.text):
+                if (name in norm[s:e] or _core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
+                    return self._answer([self._from_passage(p, s, e, 1.0)])
+        return None
+
+    def outline(self) -> Answer | None:
+        """The section the question asks for: its parts, or its body."""
+        if self.query.kind not in LISTING:
+            return None
+        found = find_outline(self.query, self.searcher, self.rows, self.weights)
+        if found is None:
+            return None
+        if found.parts:
+            pieces = [self._from_document(found, part.start, part.end, part.section) for part in found.parts]
+            title = found.doc.title
+            lead = f"《{title}》“{found.section.heading}”共{len(pieces)}项："
+            return self._answer(pieces, lead=lead, layout="list")
+        return self._body(found)
+
+    def sentences(self) -> Answer:
+        """The best sentences of the first passages, by the question's terms and kind."""
+        q = self.query
+        fact = asked_fact(q.text, self.searcher.person_names) if q.kind == "fact" else None
+        terms = {t: w for t, w in self.weights.items() if len(t) > 1}
+        candidates = []
+        hits = self.result.hits[: (5 if fact else FROM_HITS)]
+        for hit in hits:
+            norm = normalize(hit.text).lower()
+            spans = _full_sentences(hit.text) if q.kind in LISTING else sentence_spans(hit.text)
+            for s, e in spans:
+                sentence = hit.text[s:e]
+                row = self._table_row(hit, s)
+                if row == "header":
+                    continue  # a table's header alone answers nothing
+                if not row and (_is_heading(sentence, hit.section_path) or _ANNOUNCING_RE.search(sentence)):
+                    continue
+                read = normalize(row).lower() if row else norm[s:e]
+                overlap = sum(w for t, w in terms.items() if t in read)
+                if fact is not None:
+                    overlap *= 2.0 if fact.present(row or sentence) else 0.5
+                candidates.append((overlap / (hit.rank + 1), hit.rank, s, e, hit, row))
+        if not candidates:  # only headings: the first hit's text, as it is
+            hit = self.result.hits[0]
+            s, e = sentence_spans(hit.text)[0]
+            candidates.append((0.0, 1, s, e, hit, None))
+        best = max(c[0] for c in candidates)
+        chosen, length = [], 0
+        for cand in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+            size = cand[3] - cand[2]
+            if chosen and (
+                len(chosen) >= MAX_SENTENCES or length + size > TARGET_CHARS or cand[0] < RELEVANCE_FLOOR * best
+            ):
+                continue
+            chosen.append(cand)
+            length += size
+        chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
+        pieces = []
+        for score, _rank, s, e, hit, row in chosen:
+            piece = self._from_hit(hit, s, e, score)
+            piece.line = row or ""
+            pieces.append(piece)
+        return self._answer(pieces)
+
+    def _table_row(self, hit: Hit, s: int) -> str | None:
+        """For a sentence that is a table row: the row read with its table's header
+        (“社区：测试一社区，网格数：8个”, ``facts.labelled_tables``), or "header" for the header row
+        itself; None otherwise."""
+        offset = hit.start + s
+        doc, _ = self.searcher.document(hit.doc_id)
+        blocks = doc.blocks
+        at = next((i for i, b in enumerate(blocks) if b.start <= offset < b.end), None)
+        if at is None or blocks[at].kind != "table":
+            return None
+        first = at
+        while first > 0 and blocks[first - 1].kind == "table":
+            first -= 1
+        if first == at:
+            return "header"
+        rows = doc.text[blocks[first].start : blocks[first].end] + "\n" + doc.text[blocks[at].start : blocks[at].end]
+        labelled = labelled_tables(rows).splitlines()[-1]
+        return labelled if labelled.endswith("。") else None
+
+    # --- pieces -----------------------------------------------------------------------------
+
+    def _body(self, found: Outline) -> Answer:
+        """A section without parts: its body's first sentences, up to the target length."""
+        doc, section = found.doc, found.section
+        base = section.heading_start if section.kind == "item" else section.heading_end  # 一是… runs on
+        text = doc.text[base : section.end]
+        pieces, length = [], 0
+        for s, e in _full_sentences(text):
+            if _is_heading(text[s:e], section.path) or _ANNOUNCING_RE.search(text[s:e]):
+                continue
+            if pieces and length + (e - s) > TARGET_CHARS:
+                break
+            pieces.append(self._from_document(found, base + s, base + e, section))
+            length += e - s
+        return self._answer(pieces) if pieces else self.sentences()
+
+    def _passages(self, n: int) -> list[Passage]:
+        return [self.searcher.passage(row) for row in self.rows[:n]]
+
+    def _from_hit(self, hit: Hit, s: int, e: int, score: float) -> _Piece:
+        return _Piece(
+            hit.doc_id,
+            hit.title,
+            hit.text,
+            hit.start,
+            s,
+            e,
+            hit.section_path,
+            hit.page,
+            hit.paragraph,
+            hit.passage_id,
+            score,
+            recognised="识别文字" in hit.citation,
+        )
+
+    def _from_passage(self, p: Passage, s: int, e: int, score: float) -> _Piece:
+        return _Piece(
+            p.doc_id,
+            p.title,
+            p.text,
+            p.start,
+            s,
+            e,
+            p.section_path,
+            p.page,
+            p.paragraph,
+            p.passage_id,
+            score,
+            recognised=p.ocr_confidence is not None,
+        )
+
+    def _from_document(self, found: Outline, start: int, end: int, section) -> _Piece:
+        """A span of an outline's document, cited with the passage it lies in."""
+        doc = found.doc
+        passage = self._passage_at(doc.doc_id, start)
+        return _Piece(
+            doc.doc_id,
+            doc.title,
+            doc.text,
+            0,
+            start,
+            end,
+            section.path,
+            doc.page_at(start),
+            passage.paragraph if passage else 0,
+            passage.passage_id if passage else "",
+            found.score,
+            recognised=bool(passage and passage.ocr_confidence is not None),
+            passage=passage,
+        )
+
+    def _passage_at(self, doc_id: str, offset: int) -> Passage | None:
+        for row in self.searcher.retrieval.doc_rows(doc_id):
+            p = self.searcher.passage(row)
+            if p.start <= offset < p.end:
+                return p
+        return None
+
+    def _answer(self, pieces: list[_Piece], *, lead: str = "", layout: str = "text") -> Answer:
+        citations, lines = [], []
+        for marker, piece in enumerate(pieces, start=1):
+            citations.append(_citation(marker, piece, self.query.terms))
+            lines.append(f"{piece.line or piece.text[piece.start : piece.end]}[{marker}]")
+        body = "\n".join(lines) if layout == "list" else "".join(lines)
+        text = f"{lead}\n{body}" if lead and layout == "list" else lead + body
+        return Answer(self.result.query, text, citations, self.result.hits, False, self.result.took_ms, layout=layout)
+
+
+def _citation(marker: int, piece: _Piece, terms: list[str]) -> Citation:
+    quote = piece.text[piece.start : piece.end]
     return Citation(
         marker=marker,
-        passage_id=hit.passage_id,
-        doc_id=hit.doc_id,
-        title=hit.title,
-        section_path=hit.section_path,
-        quote=hit.text[s:e],
-        start=hit.start + s,
-        end=hit.start + e,
-        page=hit.page,
-        citation=hit.citation,
-        score=round(hit.score, 6),
-        highlights=highlight_spans(hit.text[s:e], list(terms)),
+        passage_id=piece.passage_id,
+        doc_id=piece.doc_id,
+        title=piece.title,
+        section_path=piece.path,
+        quote=quote,
+        start=piece.base + piece.start,
+        end=piece.base + piece.end,
+        page=piece.page,
+        citation=format_citation(piece.title, piece.path, piece.page, piece.paragraph, recognised=piece.recognised),
+        score=round(piece.score, 6),
+        highlights=highlight_spans(quote, terms),
     )
+
+
+def _full_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences ending at 。！？ or a line end: clauses joined by ；stay together (a list of
+    targets or tasks is one such sentence)."""
+    spans, start = [], None
+    pieces = sentence_spans(text)
+    for i, (s, e) in enumerate(pieces):
+        start = s if start is None else start
+        nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
+        joined = text[e - 1] in "；;" and nxt is not None and "\n" not in text[e:nxt]
+        if not joined:
+            spans.append((start, e))
+            start = None
+    return spans
+
+
+def _is_heading(sentence: str, path: list[str]) -> bool:
+    """A heading line standing alone: one of the passage's section headings, or short and
+    without a sentence's ending."""
+    sentence = normalize(sentence.strip())
+    if any(sentence == normalize(h) for h in path):
+        return True
+    return len(sentence) <= 40 and not TERMINAL_RE.search(sentence) and "，" not in sentence
+
+
+def _clause(text: str, s: int, e: int, at: int) -> tuple[int, int]:
+    """The clause of sentence ``[s, e)`` that holds position ``at``: between its commas."""
+    start = max((i + 1 for i in range(s, at) if text[i] in "，,；;"), default=s)
+    end = next((i for i in range(at, e) if text[i] in "，,；;。！？"), e)
+    while start < end and text[start] in "*＊ ":
+        start += 1
+    return start, end
+
+
+def _core(name: str) -> str:
+    return normalize(name).lower()
+
+
+def _shown_name(text: str, name: str) -> str:
+    """``name`` as the passage writes it (the question's form is normalised)."""
+    at = normalize(text).lower().find(name)
+    return text[at : at + len(name)] if at >= 0 else name
+
+
+def citation_of(marker: int, hit: Hit, terms: list[str] = ()) -> Citation:
+    """A whole passage as the citation numbered ``marker`` (a language model's answer cites these)."""
+    piece = _Piece(
+        hit.doc_id,
+        hit.title,
+        hit.text,
+        hit.start,
+        0,
+        len(hit.text),
+        hit.section_path,
+        hit.page,
+        hit.paragraph,
+        hit.passage_id,
+        hit.score,
+    )
+    citation = _citation(marker, piece, list(terms))
+    return replace(citation, citation=hit.citation)
 
 
 def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer:
     """A language model's answer over the passages of ``extractive``, each sentence checked
-    against the passages it cites; on an error or timeout, ``extractive`` saying why."""
+    against the passages it cites; on an error or timeout, ``extractive`` saying why. The model
+    also reads the extractive answer (a section's outline, a complete list) as its first material."""
     from .llm import ANSWER_PROMPT, generate, materials
 
     if extractive.abstained or not extractive.hits:
         return extractive
     started = time.perf_counter()
     hits = {h.rank: h for h in extractive.hits}
-    prompt = materials({n: (h.citation, h.text) for n, h in hits.items()}) + f"\n\n问题：{extractive.question}"
+    points = re.sub(r"\[\d+\]", "", extractive.answer)
+    outline = f"已找到的原文要点：\n{points}\n\n" if extractive.citations else ""
+    prompt = (
+        outline + materials({n: (h.citation, h.text) for n, h in hits.items()}) + f"\n\n问题：{extractive.question}"
+    )
     try:
         out = generate(model, ANSWER_PROMPT, prompt, {n: h.text for n, h in hits.items()})
     except Exception as exc:  # noqa: BLE001 - any failure of the model falls back, saying why
@@ -103,8 +414,14 @@ def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer
         log.warning("language model failed (%s): %s", type(exc).__name__, exc)
         return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
     used = sorted({n for s in out.sentences for n in s.markers if n in hits})
-    citations = [_citation(n, hits[n], terms=terms) for n in used]
+    citations = [citation_of(n, hits[n], terms) for n in used]
     took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
     return replace(
-        extractive, answer=out.text, citations=citations, generated=True, sentences=out.sentences, took_ms=took
+        extractive,
+        answer=out.text,
+        citations=citations,
+        generated=True,
+        sentences=out.sentences,
+        took_ms=took,
+        layout="text",
     )

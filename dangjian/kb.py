@@ -158,8 +158,9 @@ class KnowledgeBase:
         ``searcher``: the snapshot to read (a request's), else the current version."""
         from .answer import extractive_answer, generated_answer
 
-        result = (searcher or self.searcher()).search(question, k=k, filters=filters)
-        answer = extractive_answer(result)
+        searcher = searcher or self.searcher()
+        result = searcher.search(question, k=k, filters=filters)
+        answer = extractive_answer(result, searcher)
         return generated_answer(answer, model, result.analysed.terms) if model is not None else answer
 
     # --- writing ------------------------------------------------------------------------------

@@ -203,9 +203,11 @@ class Answer:
     generated: bool = False  # written by a language model (``answer`` flags unsupported sentences)
     sentences: list[Any] = field(default_factory=list)  # llm.CheckedSentence of a generated answer
     fallback: str | None = None  # why a configured model's answer was not used
+    layout: str = "text"  # "list": a lead line, then one cited part per line
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "layout": self.layout,
             "question": self.question,
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
@@ -239,7 +241,8 @@ class Query:
 
     ``norm`` is the normalised, lower-case text; ``tokens`` the tokenizer's words of the question;
     ``lexical`` those plus the document wording of its colloquial phrases (what BM25 searches);
-    ``phrases`` the method names and quoted phrases it uses; ``terms`` what is highlighted."""
+    ``phrases`` the method names and quoted phrases it uses; ``terms`` what is highlighted;
+    ``kind`` what kind of answer it wants (``index.kinds``)."""
 
     text: str
     norm: str
@@ -248,6 +251,7 @@ class Query:
     phrases: list[str]
     years: set[int]
     terms: list[str]
+    kind: str = "general"
 
 
 @dataclass
@@ -261,6 +265,7 @@ class SearchResult:
     missing: str | None = None
     related: list[Hit] = field(default_factory=list)
     analysed: Query | None = None
+    pool: list[int] = field(default_factory=list)  # the best rows beyond ``hits``, for the answer builder
 
     def to_dict(self) -> dict[str, Any]:
         out = {

@@ -152,6 +152,15 @@ def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None
     outputs = []
     for name in names:
         kb = open_kb(index_dir) if index_dir else None
+        if name == evsets.ANSWER_SET:
+            log("评测集 answers：回答评测（答案文字是否说出所问的内容）")
+            result = harness.run_answers(settings, progress=log)
+            outputs.append(result)
+            if report:
+                log(f"  结果已保存：{reporting.save(result, evsets.evals_dir() / 'results')}")
+            if not as_json:
+                _print_answers(result)
+            continue
         if Path(name).suffix == ".jsonl":
             if kb is None:
                 raise DangjianError("用问题文件评测时请用 --index 指定要评测的索引")
@@ -174,6 +183,16 @@ def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None
         log(f"报告已更新：{target}")
     if as_json:
         dump([reporting.saved(r) for r in outputs])
+
+
+def _print_answers(result) -> None:
+    echo = click.echo
+    for name, p in result["pipelines"].items():
+        summary = "，".join(f"{k} {v}" for k, v in p["summary"].items())
+        echo(f"  {name}：{summary}")
+    for r in result["pipelines"]["ours"]["results"]:
+        if not r["complete"]:
+            echo(f"    {r['id']} [{r['kind']}] {r['question']}：缺 {'、'.join(r['missing'])}")
 
 
 def _print_eval(result) -> None:

@@ -142,3 +142,29 @@ def _commit() -> str:
         return sha + ("+" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def run_answers(settings, *, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """The answer set (``evals/answer_questions.jsonl``) over the domain corpus: our answers and
+    the peer's first three chunks (see ``answers.py``)."""
+    from ..ingest.pipeline import collect_files
+    from .answers import evaluate_answers, load_answer_questions
+    from .sets import evals_dir, load_set
+
+    work = work_dir()
+    evset = load_set("domain", work)
+    kb = build_index(evset, settings, work, progress)
+    files = [f.path for f in collect_files(evset.corpus)[0]]
+    peer = PeerPipeline(files, CachedEmbedder(kb.embedder.inner, work / "vectors.sqlite"))
+    questions = load_answer_questions(evals_dir())
+    started = time.perf_counter()
+    out = evaluate_answers(kb, questions, peer)
+    progress(f"  完成 {len(questions)} 个问题（{time.perf_counter() - started:.1f} 秒）")
+    return {
+        "set": "answers",
+        "kind": "answers",
+        "title": "回答评测：答案文字是否说出所问的内容（附带语料 + 党章、党代会报告、政府工作报告）",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "commit": _commit(),
+        "pipelines": out,
+    }

@@ -84,7 +84,7 @@ class OursPipeline:
         from ..answer import extractive_answer
 
         res = self.searcher.search(question, k=k)
-        answer = extractive_answer(res)
+        answer = extractive_answer(res, self.searcher)
         docs = self._texts()
         # A question declined because no passage states the fact it asks for still shows the
         # related passages (counted as declined all the same): they are what the user reads.

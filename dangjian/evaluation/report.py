@@ -48,7 +48,8 @@ def saved(result: dict[str, Any]) -> dict[str, Any]:
     out["pipelines"] = {name: {k: v for k, v in p.items() if k != "results"} for name, p in result["pipelines"].items()}
     ours = result["pipelines"].get("ours")
     if ours:
-        out["misses"] = [r for r in ours["results"] if is_miss(r)]
+        incomplete = (lambda r: not r["complete"]) if result.get("kind") == "answers" else is_miss
+        out["misses"] = [r for r in ours["results"] if incomplete(r)]
     return out
 
 
@@ -69,7 +70,51 @@ def _fmt(value: Any, key: str) -> str:
     return f"{value:.3f}"
 
 
+ANSWER_COLUMNS = (
+    ("item_recall", "item recall"),
+    ("complete", "complete answers"),
+    ("heading_only", "heading-only sentences"),
+    ("median_chars", "median chars"),
+    ("p90_chars", "p90 chars"),
+    ("recall_per_100_chars", "recall per 100 chars"),
+)
+
+
+def _answers_section(result: dict[str, Any]) -> list[str]:
+    """The answer set: what the answer text states (see ``evaluation/answers.py``)."""
+    pipes = result["pipelines"]
+    ours = pipes["ours"]["summary"]
+    lines = [
+        f"## {result['set']} — {result['title']}",
+        "",
+        f"Run {result['date']} at commit `{result['commit']}`; {ours['questions']} questions over the domain corpus. "
+        "Ours: the extractive answer's text; peer: the first 3 chunks a Langchain-Chatchat user reads.",
+        "",
+        "| pipeline | " + " | ".join(label for _, label in ANSWER_COLUMNS) + " |",
+        "|---|" + "---|" * len(ANSWER_COLUMNS),
+    ]
+    for name, p in pipes.items():
+        cells = [str(p["summary"].get(k, "–")) for k, _ in ANSWER_COLUMNS]
+        lines.append(f"| {PIPELINE_NAMES.get(name, name)} | " + " | ".join(cells) + " |")
+    if ours.get("vs_peer_per_100_chars"):
+        lines += ["", f"Item recall per 100 characters read: {ours['vs_peer_per_100_chars']}× the peer's."]
+    misses = result.get("misses", [])
+    if misses:
+        lines += [
+            "",
+            f"Our incomplete answers ({len(misses)}):",
+            "",
+            "| id | kind | question | missing |",
+            "|---|---|---|---|",
+        ]
+        for r in misses[:MAX_MISSES]:
+            lines.append(f"| {r['id']} | {r['kind']} | {r['question']} | {'、'.join(r['missing'])} |")
+    return lines + [""]
+
+
 def _section(result: dict[str, Any]) -> list[str]:
+    if result.get("kind") == "answers":
+        return _answers_section(result)
     pipes = result["pipelines"]
     corpus = result.get("corpus", {})
     lines = [

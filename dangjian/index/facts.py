@@ -131,7 +131,7 @@ def support(query: str, fact: Fact, passages: Iterable[tuple[str, str]], weights
     best_fact = best_any = 0.0
     for text, dated in passages:
         previous = ""
-        for m in SENTENCE_RE.finditer(normalize(text).lower()):
+        for m in SENTENCE_RE.finditer(normalize(labelled_tables(text)).lower()):
             sentence = m.group(0)
             window = previous + sentence
             covered = sum(w for term, w in weights.items() if term in window) / total
@@ -141,3 +141,30 @@ def support(query: str, fact: Fact, passages: Iterable[tuple[str, str]], weights
                     best_fact = covered
             previous = sentence
     return best_fact / best_any if best_any else 0.0
+
+
+_NUMBER_CELL_RE = re.compile(r"\d[\d.]*")
+
+
+def labelled_tables(text: str) -> str:
+    """``text`` with each table row (cells joined by `` | ``) read with its table's header, one
+    sentence per row: “测试一社区 | 8” under “社区 | 网格数” becomes “社区：测试一社区，网格数：8个。”, so a
+    count in a column whose header counts something (…数) states a count."""
+    lines, header, out = text.split("\n"), None, []
+    for line in lines:
+        cells = [c.strip() for c in line.split("|")] if " | " in line else None
+        if cells is None:
+            header = None
+            out.append(line)
+        elif header is None or len(cells) != len(header):
+            header = cells
+            out.append(line)
+        else:
+            out.append(
+                "，".join(
+                    f"{h}：{c}" + ("个" if h.endswith("数") and _NUMBER_CELL_RE.fullmatch(c) else "")
+                    for h, c in zip(header, cells)
+                )
+                + "。"
+            )
+    return "\n".join(out)

@@ -13,6 +13,7 @@ from ..citations import highlight_terms
 from ..ingest.patterns import CN_COUNT, CN_DIGITS, cn_to_int, quoted_re
 from ..schema import Query
 from ..text import Tokenizer, data_lines, normalize
+from .kinds import question_kind
 
 MAX_QUERY_CHARS = 500
 MAX_TITLE_CHARS = 40
@@ -47,6 +48,7 @@ def analyse(text: str, tokenizer: Tokenizer, boost_names: Iterable[str], *, expa
         phrases=phrases,
         years={int(y) for y in _YEAR_RE.findall(norm)},
         terms=highlight_terms(lexical, phrases),
+        kind=question_kind(norm),
     )
 
 

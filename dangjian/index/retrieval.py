@@ -35,6 +35,10 @@ class Retrieval(Protocol):
 
     def passage(self, row: int) -> Passage: ...
 
+    def doc_rows(self, doc_id: str) -> list[int]:
+        """The rows of one document's passages, in document order."""
+        ...
+
     def lexical_search(
         self, tokens: list[str], k: int, allowed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]: ...
@@ -116,12 +120,16 @@ class LocalRetrieval(LocalIndexes):
         ):
             raise IndexCorruptError(f"索引 {path} 的文件条数不一致；请运行 dangjian reindex 重建")
         super().__init__(dense, lexical, passage_doc)
+        self._doc_position = {d: i for i, d in enumerate(self.doc_ids)}
         counts = np.bincount(passage_doc, minlength=len(self.doc_ids)).tolist()
         self.passage_counts: dict[str, int] = dict(zip(self.doc_ids, counts))
 
     def passage(self, row: int) -> Passage:
         line = self._lines[int(self._offsets[row]) : int(self._offsets[row + 1])]
         return Passage.from_dict(json.loads(line))
+
+    def doc_rows(self, doc_id: str) -> list[int]:
+        return np.flatnonzero(self._passage_doc == self._doc_position[doc_id]).tolist()
 
 
 def open_retrieval(version) -> Retrieval:

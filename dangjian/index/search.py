@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import faiss
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from ..citations import format_citation, highlight_spans
 from ..errors import DangjianError
 from ..ingest.names import is_method_like
-from ..schema import Filters, Hit, Query, SearchResult
+from ..schema import Document, Filters, Hit, Passage, Query, SearchResult, Section
 from ..text import Tokenizer, domain_words, normalize
 from .calibration import AGREEMENT_DEPTH, AGREEMENT_MATCH, LEXICAL_GUARD, calibrate_abstention, evidence
 from .dense import MANY_FROM
@@ -41,6 +42,7 @@ from .retrieval import open_retrieval
 from .settings import SearchSettings
 
 FACT_DEPTH = 5  # passages searched for the fact a question asks for
+POOL = 30  # ranked passages kept for the answer builder (the section a list question asks for)
 # BM25's best passage is put first when it matches this share of the question's term weight and
 # scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).
 DECISIVE_MATCH = 0.3
@@ -104,6 +106,14 @@ class Searcher:
         else:
             self.threshold = calibration["threshold"] + self.settings.abstain_margin
         faiss.omp_set_num_threads(self.settings.faiss_threads)
+        self.document = lru_cache(maxsize=16)(self._document)
+
+    def _document(self, doc_id: str) -> tuple[Document, list[Section]]:
+        """One document's text, blocks and sections (``self.document``: the last few cached)."""
+        return self.version.document(self.docs[doc_id])
+
+    def passage(self, row: int) -> Passage:
+        return self.retrieval.passage(row)
 
     def warm_up(self) -> None:
         """Before a service takes its first questions: the question engine's kernels and the
@@ -265,11 +275,12 @@ class Searcher:
         )
         fact = None
         if not abstained and self.settings.fact_check:
-            fact = asked_fact(query.text, self._person_names)
+            fact = asked_fact(query.text, self.person_names)
             if fact and self._fact_support(query, fact, ranked[:FACT_DEPTH]) >= SUPPORT_RATIO:
                 fact = None
         hits = [] if abstained else self._hits(query, found, fused, ranked[:k])
         return SearchResult(
+            pool=[] if abstained else ranked[: max(k, POOL)],
             query=query.text,
             hits=[] if fact else hits,
             abstained=abstained or fact is not None,
@@ -279,7 +290,7 @@ class Searcher:
             analysed=query,
         )
 
-    def _person_names(self, sentence: str) -> list[str]:
+    def person_names(self, sentence: str) -> list[str]:
         return [word for word, flag in self.tokenizer.tagged(sentence) if is_person_name(word, flag)]
 
     def _fact_support(self, query: Query, fact: Fact, rows: list[int]) -> float:
@@ -294,30 +305,40 @@ class Searcher:
     def _hits(self, query: Query, found: _Candidates, fused: dict[int, float], rows: list[int]) -> list[Hit]:
         dense_by_row = dict(zip(found.dense_ids.tolist(), found.dense_scores.tolist()))
         lex_by_row = dict(zip(found.lex_ids.tolist(), found.lex_scores.tolist()))
-        hits = []
-        for rank, row in enumerate(rows, start=1):
-            p = self.retrieval.passage(row)
-            hits.append(
-                Hit(
-                    rank=rank,
-                    score=round(fused[row], 6),
-                    passage_id=p.passage_id,
-                    doc_id=p.doc_id,
-                    title=p.title,
-                    section_path=p.section_path,
-                    text=p.text,
-                    start=p.start,
-                    end=p.end,
-                    page=p.page,
-                    page_end=p.page_end,
-                    paragraph=p.paragraph,
-                    highlights=highlight_spans(p.text, query.terms),
-                    citation=format_citation(
-                        p.title, p.section_path, p.page, p.paragraph, recognised=p.ocr_confidence is not None
-                    ),
-                    collection=self.docs[p.doc_id]["collection"],
-                    dense_score=round(dense_by_row[row], 4) if row in dense_by_row else None,
-                    lexical_score=round(lex_by_row[row], 4) if row in lex_by_row else None,
-                )
+        return [
+            self.hit(
+                self.retrieval.passage(row),
+                rank,
+                fused[row],
+                query.terms,
+                dense=round(dense_by_row[row], 4) if row in dense_by_row else None,
+                lexical=round(lex_by_row[row], 4) if row in lex_by_row else None,
             )
-        return hits
+            for rank, row in enumerate(rows, start=1)
+        ]
+
+    def hit(
+        self, p: Passage, rank: int, score: float, terms: list[str], *, dense: float | None = None, lexical=None
+    ) -> Hit:
+        """A passage as a ranked, cited hit with ``terms`` highlighted."""
+        return Hit(
+            rank=rank,
+            score=round(score, 6),
+            passage_id=p.passage_id,
+            doc_id=p.doc_id,
+            title=p.title,
+            section_path=p.section_path,
+            text=p.text,
+            start=p.start,
+            end=p.end,
+            page=p.page,
+            page_end=p.page_end,
+            paragraph=p.paragraph,
+            highlights=highlight_spans(p.text, terms),
+            citation=format_citation(
+                p.title, p.section_path, p.page, p.paragraph, recognised=p.ocr_confidence is not None
+            ),
+            collection=self.docs[p.doc_id]["collection"],
+            dense_score=dense,
+            lexical_score=lexical,
+        )

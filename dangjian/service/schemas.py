@@ -187,6 +187,7 @@ class QuizQuestion(BaseModel):
 class AskResponse(BaseModel):
     question: str
     answer: str = Field(description="摘录式答案：原文句子，每句带 [n] 出处标记；拒答时是说明")
+    layout: str = Field("text", description="text：连续的句子；list：首行说明，其后每行一项（章节的各部分）")
     citations: list[Citation]
     passages: list[Passage] = Field(description="参考段落；因没有写明所问事实而拒答时，是相关段落")
     abstained: bool

@@ -287,7 +287,7 @@ class MilvusStore:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def _query_all(self, what: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def query_all(self, what: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         it = self.call(
             self.client.query_iterator, self.name(what), batch_size=QUERY_BATCH, filter=expr, output_fields=fields
         )
@@ -303,7 +303,7 @@ class MilvusStore:
     def _chunks(self, expr: str) -> dict[str, str]:
         """doc_id -> the concatenated ``data`` of the ``documents`` rows matching ``expr``."""
         parts: dict[str, list[tuple[int, str]]] = {}
-        for row in self._query_all("documents", expr, ["doc_id", "part", "data"]):
+        for row in self.query_all("documents", expr, ["doc_id", "part", "data"]):
             parts.setdefault(row["doc_id"], []).append((row["part"], row["data"]))
         return {d: "".join(text for _, text in sorted(chunks)) for d, chunks in parts.items()}
 
@@ -336,4 +336,4 @@ class MilvusStore:
         return commit(self, change)
 
     def iter_passage_rows(self, gen: int, fields: list[str]) -> Iterator[dict[str, Any]]:
-        return self._query_all("passages", f"gen <= {gen}", fields)
+        return self.query_all("passages", f"gen <= {gen}", fields)

@@ -88,6 +88,14 @@ class MilvusRetrieval:
             p = self._remember(row, rows[0]["data"])
         return p
 
+    def doc_rows(self, doc_id: str) -> list[int]:
+        expr = f"doc_id == {json.dumps(doc_id)} and gen <= {self.version.generation}"
+        found = [
+            (self._remember(int(row["row"]), row["data"]).start, int(row["row"]))
+            for row in self.store.query_all("passages", expr, ["row", "data"])
+        ]
+        return [row for _, row in sorted(found)]
+
     def _remember(self, row: int, data: str) -> Passage:
         if len(self._passages) > self.MAX_CACHED:
             self._passages.clear()

@@ -56,7 +56,7 @@ def commit(store: MilvusStore, change: ChangeSet) -> MilvusVersion:
     gone = sorted(removed & set(infos))
     for i in range(0, len(gone), 100):
         expr = f"doc_id in {quote_list(gone[i : i + 100])}"
-        for row in store._query_all("passages", expr, ["tokens"]):
+        for row in store.query_all("passages", expr, ["tokens"]):
             terms = row["tokens"].split()
             df.subtract(set(terms))
             total -= len(terms)
@@ -153,7 +153,7 @@ def _retokenize(
     for name in names:
         pattern = name.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
         rows = []
-        for row in store._query_all("passages", f'gen <= {gen} and data like "%{pattern}%"', fields):
+        for row in store.query_all("passages", f'gen <= {gen} and data like "%{pattern}%"', fields):
             if row["row"] in seen:
                 continue
             seen.add(row["row"])

@@ -94,16 +94,17 @@ def test_old_versions_are_collected(tmp_path):
     assert kb.open().name == "v000005"
 
 
-def test_unknown_format_version_is_refused(tmp_path):
+def test_a_newer_format_version_is_refused(tmp_path):
+    """Never read as ours, and never rebuilt over: the message says to upgrade the program."""
     kb = fake_kb(tmp_path / "idx")
     kb.ingest([SEED])
     manifest_path = kb.open().path / "manifest.json"
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
     data["format_version"] = 999
     manifest_path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(IndexCorruptError) as err:
+    with pytest.raises(DangjianError) as err:
         kb.open()
-    assert "重建" in err.value.message
+    assert err.value.code == "index_too_new" and "升级" in err.value.message
 
 
 def test_passages_of_a_missing_document_are_refused(tmp_path):

@@ -29,6 +29,7 @@ def router(settings: Settings) -> APIRouter:
         return schemas.AskResponse(
             question=answer.question,
             answer=answer.answer,
+            layout=answer.layout,
             citations=[schemas.Citation(**c.to_dict(), rank=rank_of.get(c.passage_id, 0)) for c in answer.citations],
             passages=[passage_out(h) for h in answer.hits],
             abstained=answer.abstained,
