@@ -46,6 +46,9 @@ MAX_SENTENCES = 3
 TARGET_CHARS = 300  # an answer's length unless a complete list needs more
 FROM_HITS = 3
 RELEVANCE_FLOOR = 0.5  # a sentence scoring below this share of the best one is left out
+LIST_POOL = 8  # passages a list question's sentences are drawn from
+LIST_BONUS = 1.5  # a sentence that lists things (“：…；…；…”, “、…、…、”) for a list question
+MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
 _ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
 # After a name, words that begin describing it (“…工作法，即…”, “…机制：一是…”); a sentence that
 # only names it (“荣获全省党建创新案例”) does not.
@@ -167,6 +170,13 @@ class _Builder:
         terms = {t: w for t, w in self.weights.items() if len(t) > 1}
         candidates = []
         hits = self.result.hits[: (5 if fact else FROM_HITS)]
+        if q.kind in LISTING:  # a list may sit in a passage ranked a little lower
+            shown = {h.passage_id for h in hits}
+            extra = [self.searcher.passage(row) for row in self.rows[:LIST_POOL]]
+            hits = hits + [
+                self.searcher.hit(p, len(hits) + i + 1, 0.0, q.terms)
+                for i, p in enumerate(x for x in extra if x.passage_id not in shown)
+            ]
         for hit in hits:
             norm = normalize(hit.text).lower()
             spans = _full_sentences(hit.text) if q.kind in LISTING else sentence_spans(hit.text)
@@ -181,7 +191,9 @@ class _Builder:
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
                     overlap *= 2.0 if fact.present(row or sentence) else 0.5
-                candidates.append((overlap / (hit.rank + 1), hit.rank, s, e, hit, row))
+                if q.kind in LISTING and _lists(sentence):
+                    overlap *= LIST_BONUS
+                candidates.append((overlap / (hit.rank + 1) ** 0.5, hit.rank, s, e, hit, row))
         if not candidates:  # only headings: the first hit's text, as it is
             hit = self.result.hits[0]
             s, e = sentence_spans(hit.text)[0]
@@ -199,10 +211,30 @@ class _Builder:
         chosen.sort(key=lambda c: (c[1], c[2]))  # reading order: by passage rank, then position
         pieces = []
         for score, _rank, s, e, hit, row in chosen:
-            piece = self._from_hit(hit, s, e, score)
+            piece = (
+                self._completed(self._from_hit(hit, s, e, score))
+                if q.kind in LISTING
+                else self._from_hit(hit, s, e, score)
+            )
             piece.line = row or ""
             pieces.append(piece)
         return self._answer(pieces)
+
+    def _completed(self, piece: _Piece) -> _Piece:
+        """A sentence cut at its passage's end (a list running on after “：” or “；”) completed
+        from the document, up to its full stop."""
+        quote = piece.text[piece.start : piece.end].rstrip()
+        if not quote or quote[-1] not in "；;：:，,":
+            return piece
+        doc, _ = self.searcher.document(piece.doc_id)
+        start = piece.base + piece.start
+        end = piece.base + piece.end
+        limit = min(len(doc.text), start + MAX_LIST_CHARS)
+        stop = next((i + 1 for i in range(end, limit) if doc.text[i] in "。！？\n"), None)
+        if stop is None:
+            return piece
+        stop = stop - 1 if doc.text[stop - 1] == "\n" else stop
+        return replace(piece, text=doc.text, base=0, start=start, end=stop)
 
     def _table_row(self, hit: Hit, s: int) -> str | None:
         """For a sentence that is a table row: the row read with its table's header
@@ -226,19 +258,35 @@ class _Builder:
     # --- pieces -----------------------------------------------------------------------------
 
     def _body(self, found: Outline) -> Answer:
-        """A section without parts: its body's first sentences, up to the target length."""
+        """A section without parts: its sentences that carry the question's words (a list
+        sentence counting more), in reading order, up to the target length; an item's own
+        lead sentence (“二是…。”) first."""
         doc, section = found.doc, found.section
         base = section.heading_start if section.kind == "item" else section.heading_end  # 一是… runs on
         text = doc.text[base : section.end]
-        pieces, length = [], 0
+        norm = normalize(text).lower()
+        terms = {t: w for t, w in self.weights.items() if len(t) > 1}
+        scored = []
         for s, e in _full_sentences(text):
             if _is_heading(text[s:e], section.path) or _ANNOUNCING_RE.search(text[s:e]):
                 continue
-            if pieces and length + (e - s) > TARGET_CHARS:
-                break
-            pieces.append(self._from_document(found, base + s, base + e, section))
+            score = sum(w for t, w in terms.items() if t in norm[s:e])
+            if self.query.kind in LISTING and _lists(text[s:e]):
+                score *= LIST_BONUS
+            if section.kind == "item" and s == 0:
+                score = float("inf")  # the item's own statement
+            scored.append((score, s, e))
+        if not scored:
+            return self.sentences()
+        best = max(x[0] for x in scored if x[0] != float("inf")) if len(scored) > 1 else 0.0
+        chosen, length = [], 0
+        for score, s, e in sorted(scored, key=lambda x: (-x[0], x[1])):
+            if chosen and (length + e - s > TARGET_CHARS or score < RELEVANCE_FLOOR * best):
+                continue
+            chosen.append((s, e))
             length += e - s
-        return self._answer(pieces) if pieces else self.sentences()
+        pieces = [self._from_document(found, base + s, base + e, section) for s, e in sorted(chosen)]
+        return self._answer(pieces)
 
     def _passages(self, n: int) -> list[Passage]:
         return [self.searcher.passage(row) for row in self.rows[:n]]
@@ -343,6 +391,11 @@ def _full_sentences(text: str) -> list[tuple[int, int]]:
             spans.append((start, e))
             start = None
     return spans
+
+
+def _lists(sentence: str) -> bool:
+    """Whether a sentence lists several things: clauses after a colon, or an enumeration."""
+    return sentence.count("；") >= 2 or longest_enumeration(sentence) >= 3 or bool(re.search(r"[：:].*；", sentence))
 
 
 def _is_heading(sentence: str, path: list[str]) -> bool:

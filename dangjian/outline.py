@@ -49,6 +49,9 @@ MIN_HEADING = 0.2  # a section chosen without its role must carry this share of 
 MAX_PARTS = 12
 WANTS_PARTS = frozenset({"list", "problem", "plan"})  # a section without parts answers them badly
 LEAF_PENALTY = 0.3
+TITLE_WEIGHT = 0.3  # how much the question's words in a document's title count for its sections
+NARROW_GAIN = 0.15  # a part whose heading carries this much more of the question is asked for
+LABEL_ONLY = 6  # a heading this short is a bare label (第三条)
 LEAD_MAX = 60  # a lead clause longer than this is cut at its first comma
 _PART_RE = re.compile(
     rf"(?m)^[ \t\u3000]*(?:[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])"
@@ -85,12 +88,20 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         p = searcher.passage(row)
         support[(p.doc_id, p.section_index)] += 1.0 / (rank + 2)
     roles = [word for role in asked_roles(query) for word in ROLE_WORDS[role]]
+
+    def match(text: str, *, own_words: bool = False) -> float:
+        """The share of the question's term weight ``text`` carries (colloquial expansions half;
+        none with ``own_words``)."""
+        norm = normalize(text).lower()
+        weight = 0.0 if own_words else 0.5
+        return sum(w * (weight if t in expansions else 1.0) for t, w in terms.items() if t in norm) / total
+
     best: Outline | None = None
     for doc_id in dict.fromkeys(searcher.passage(row).doc_id for row in rows[:10]):
         doc, sections = searcher.document(doc_id)
+        titled = TITLE_WEIGHT * match(doc.title)  # “2023年政府工作报告…” names the document
         for section in sections[1:]:
-            own = normalize(section.heading).lower()
-            heading = sum(w * (0.5 if t in expansions else 1.0) for t, w in terms.items() if t in own) / total
+            heading = match(heading_text(doc, section))
             chain = _chain(sections, section)
             own_role = any(word in chain[0] for word in roles)
             role = own_role or any(word in h for word in roles for h in chain[1:])
@@ -100,12 +111,38 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
             if not ranked:
                 continue
             parts = parts_of(doc, sections, section)
-            score = heading + (0.4 if own_role else 0.2 if role else 0.0) + min(ranked, 0.5)
+            score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(ranked, 0.5)
             if not parts and query.kind in WANTS_PARTS:
                 score -= LEAF_PENALTY
             if best is None or score > best.score + 1e-9:
                 best = Outline(doc, sections, section, parts, score)
-    return best if best is not None and best.score >= MIN_SCORE else None
+    if best is None or best.score < MIN_SCORE:
+        return None
+    return _narrowed(best, match)
+
+
+def _narrowed(found: Outline, match) -> Outline:
+    """A part of the chosen section whose own heading the question names (“政治引领这块”): the
+    question asks for that part, not for the whole section."""
+    own = match(heading_text(found.doc, found.section), own_words=True)
+    below = [
+        s for s in found.sections if s.index != found.section.index and _inside(found.sections, s.index, found.section)
+    ]
+    scored = [(match(heading_text(found.doc, s), own_words=True) - own, s) for s in below]
+    gain, section = max(scored, key=lambda x: (x[0], -x[1].depth), default=(0.0, None))
+    if section is None or gain < NARROW_GAIN:
+        return found
+    return Outline(found.doc, found.sections, section, parts_of(found.doc, found.sections, section), found.score)
+
+
+def heading_text(doc: Document, section: Section) -> str:
+    """What a section's heading says: an article labelled only by its number (“第三条”) is read
+    with its first clause (“党员必须履行下列义务：”)."""
+    if section.heading_end - section.heading_start > LABEL_ONLY:
+        return section.heading
+    end = min(section.end, section.heading_end + LEAD_MAX)
+    stop = next((i for i in range(section.heading_end, end) if doc.text[i] in "：:。\n"), end)
+    return doc.text[section.heading_start : stop]
 
 
 def _chain(sections: list[Section], section: Section) -> list[str]:
@@ -134,7 +171,7 @@ def parts_of(doc: Document, sections: list[Section], section: Section) -> list[P
         return [Part(*lead_clause(doc.text, c.heading_start, c.end), c) for c in children[:MAX_PARTS]]
     body_start = section.heading_end
     starts = [
-        body_start + m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+        m.start() + len(m.group(0)) - len(m.group(0).lstrip())
         for m in _PART_RE.finditer(doc.text, body_start, section.end)
     ]
     if len(starts) < 2:
