@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,8 @@ class JobQueue:
         staging: Path | None = None,
         job_id: str | None = None,
     ) -> Job:
-        """Queue a job; ``files``: rows known before it runs (files refused at upload)."""
+        """Queue a job; ``files``: rows known before it runs (files refused at upload). Returns
+        the job as queued (a copy: the worker may have started it by the time it is shown)."""
         job = Job(
             id=job_id or new_job_id(),
             kind=kind,
@@ -138,12 +139,13 @@ class JobQueue:
             self._runners[job.id] = run
             self._save(job)
             self._prune()
+            queued = replace(job, files=[dict(row) for row in job.files])
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="dangjian-jobs", daemon=True)
                 self._worker.start()
         self._queue.put(job.id)
         log.info("job %s queued: %s into %s", job.id, kind, collection)
-        return job
+        return queued
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
