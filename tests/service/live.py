@@ -18,7 +18,9 @@ DANGJIAN = str(Path(sys.executable).parent / "dangjian")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def start_server(index_dir: Path, timeout: float = 120, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    index_dir: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     """`dangjian serve --index index_dir` on a free loopback port, once /api/v1/health answers:
     the process and its base URL (``http://127.0.0.1:PORT``). The code is this checkout's."""
     with socket.socket() as s:
