@@ -192,6 +192,7 @@ class KnowledgeBase:
         twice; a document that is new to the plan only then is embedded under the lock).
         """
         started = time.perf_counter()
+        _check_home(self.index_dir)  # before the work, not after it, as the write lock would
         files, skipped = collect_files(list(paths), exclude=self.index_dir)
         base = self._current()
         parsed = self._parse(files, collection, base, progress, sources or {})
@@ -400,6 +401,17 @@ class _Plan:
     @property
     def changes(self) -> bool:
         return bool(self.new_docs or self.removed)
+
+
+def _check_home(home: Path) -> None:
+    """Refuse an index home that is, or lies under, a file."""
+    for path in (home, *home.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise DangjianError(
+                    f"索引目录 {home} 所在位置 {path} 是一个文件，不是文件夹；请换一个索引目录", code="bad_index_dir"
+                )
+            return
 
 
 def _name(version) -> str | None:

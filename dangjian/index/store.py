@@ -83,7 +83,7 @@ class IndexStore:
             if self._current is not None and self._current[0] == key:
                 return self._current[1]
             name = path.read_text(encoding="utf-8").strip() or None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no index yet; a bad home is refused by the lock
             return None
         self._current = (key, name)
         return name
