@@ -9,6 +9,8 @@ Each function reads one snapshot's document records (``docs``: doc_id → the re
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from .kb import KnowledgeBase
 from .methods import MethodCard, build_cards
 
 COLLECTIONS_FILE = "collections.json"
+STAGING = ".staging"  # uploads not yet indexed, one folder per job
 Records = dict[str, dict[str, Any]]
 
 
@@ -139,13 +142,13 @@ class Catalogue:
                 source.unlink(missing_ok=True)
         return report
 
-    def reingest(self, docs: Records, doc_id: str, visible: Collection[str] | None = None) -> IngestReport:
-        """Ingest a document again from its original file."""
+    def reingest_source(self, docs: Records, doc_id: str, visible: Collection[str] | None = None) -> tuple[Path, str]:
+        """The original file of a document to ingest again, and its collection."""
         info = self.document(docs, doc_id, visible)
         source = Path(info["source"])
         if not source.is_file():
             raise DangjianError(f"原文件已不在：{source.name}；请重新上传", code="source_missing")
-        return self.kb.ingest([source], collection=info["collection"])
+        return source, info["collection"]
 
     # --- uploads ----------------------------------------------------------------------------
 
@@ -154,19 +157,43 @@ class Catalogue:
         """Where uploaded files are kept, beside the index (back it up with the index)."""
         return self.kb.index_dir.with_name(self.kb.index_dir.name + "_uploads")
 
-    def upload(self, files: list[tuple[str, IO[bytes]]], collection: str, *, max_mb: float) -> IngestReport:
-        """Store uploaded files (name, stream) in the collection's folder and ingest them; when
-        none of them could be ingested, they are removed again and the reasons raised."""
-        folder = self.uploads_dir / collection
+    def staging_dir(self, job_id: str) -> Path:
+        """Where a job's uploads wait until they are indexed (a hidden folder of the uploads)."""
+        return self.uploads_dir / STAGING / job_id
+
+    def stage_upload(
+        self, files: list[tuple[str, IO[bytes]]], job_id: str, *, max_mb: float
+    ) -> tuple[list[Path], list[dict[str, Any]]]:
+        """Save uploaded files (name, stream) in the job's staging folder. Returns the saved
+        paths and a row for each file refused (type, size, name); when every file is refused,
+        nothing is kept and the first file's error is raised."""
+        folder = self.staging_dir(job_id)
         folder.mkdir(parents=True, exist_ok=True)
-        saved = [save_upload(stream, name, folder, max_mb) for name, stream in files]
-        report = self.kb.ingest(saved, collection=collection)
-        if report.skipped and not (report.added or report.replaced or report.unchanged or report.duplicates):
-            for path in saved:
-                path.unlink(missing_ok=True)
-            raise DangjianError(
-                "没有导入任何文件：" + "；".join(s.reason for s in report.skipped), code="unsupported_file"
-            )
+        saved, refused, errors = [], [], []
+        for name, stream in files:
+            try:
+                saved.append(save_upload(stream, name, folder, max_mb))
+            except DangjianError as exc:
+                errors.append(exc)
+                shown = Path(name or "").name or "（无文件名）"
+                refused.append({"name": shown, "status": "skipped", "reason": exc.message, "doc_id": None})
+        if not saved:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise errors[0]
+        return saved, refused
+
+    def ingest_staged(self, staged: list[Path], collection: str, progress=None) -> IngestReport:
+        """Ingest staged uploads as the files they become in the collection's folder; a file
+        replaces its stored original only once its new version is indexed. Files that were not
+        indexed (unchanged, duplicate, skipped, failed) stay in staging, which the job removes."""
+        folder = self.uploads_dir / collection
+        targets = {path.resolve(): (folder / path.name).resolve() for path in staged}
+        report = self.kb.ingest(staged, collection=collection, progress=progress, sources=targets)
+        indexed = {r.name.partition("#L")[0] for r in report.results if r.status in ("added", "updated")}
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, target in targets.items():
+            if str(target) in indexed:
+                os.replace(path, target)
         return report
 
     # --- method cards -----------------------------------------------------------------------

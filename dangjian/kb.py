@@ -7,9 +7,11 @@ store is chosen once, by ``stores.open_store``; nothing here asks which one it g
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DangjianError, InputFileError
@@ -22,9 +24,12 @@ from .index.texts import EMBED_CONTEXTS
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents
 from .ingest.common import DEFAULT_MAX_FILE_MB
 from .ingest.describe import describe
-from .ingest.pipeline import Duplicate, IngestReport, Skipped, collect_files
+from .ingest.pipeline import FAILED_CODES, Duplicate, FileResult, IngestReport, Skipped, collect_files
 from .schema import Answer, Document, Filters, Passage, SearchResult, Section
 from .stores import open_store
+
+log = logging.getLogger("dangjian.kb")
+WRITE_WAIT_S = 3600.0  # a write waits this long for another to switch its version in (seconds)
 
 
 def settings_embedder(settings) -> Embedder:
@@ -35,6 +40,7 @@ def settings_embedder(settings) -> Embedder:
         query_prefix=settings.embed_query_prefix,
         threads=settings.embed_threads or None,
         query_engine=settings.embed_query_engine,
+        passage_engine=settings.embed_passage_engine,
     )
 
 
@@ -166,74 +172,158 @@ class KnowledgeBase:
     # --- writing ------------------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[str | Path], *, collection: str = "default", progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        collection: str = "default",
+        progress: Progress | None = None,
+        sources: Mapping[Path, Path] | None = None,
     ) -> IngestReport:
         """Add files and folders to the index; a new version is written only when something changed.
 
         Content already in the index (any file name) is reported as a duplicate and not stored
         twice; a file ingested again from the same path with new content replaces its old version;
-        unchanged files cost nothing (no parsing of the index, no embedding).
+        unchanged files cost nothing (no parsing of the index, no embedding). ``report.results``
+        says what became of each file. ``sources`` (resolved path → path): files to index as if
+        they lay elsewhere (an upload staged before it replaces its stored original).
+
+        Parsing and embedding happen outside the write lock; only the switch to the new version
+        holds it. If another writer switched versions meanwhile, the plan is made again under the
+        lock against the newer version, with the vectors already computed (nothing is embedded
+        twice; a document that is new to the plan only then is embedded under the lock).
         """
         started = time.perf_counter()
-        report = IngestReport(index_dir=str(self.index_dir))
-        with self.store.write_lock():
-            old = self.store.open() if self.store.exists() else None
-            if old is not None:
-                check_embedder(old.manifest, self.embedder, self.index_dir)
-            by_hash: dict[str, str] = {}
-            by_source: dict[str, str] = {}
-            if old is not None:
-                for info in old.iter_document_info():
-                    by_hash[info["content_hash"]] = info["source"]
-                    by_source[info["source"]] = info["doc_id"]
-            files, report.skipped = collect_files(list(paths), exclude=self.index_dir)
-            report.files = len(files)
-            new_docs: list[tuple[Document, list[Section]]] = []
-            new_passages: list[Passage] = []
-            removed: set[str] = set()
-            for done, source_file in enumerate(files):
-                if progress:
-                    progress("parse", done, len(files))
-                for item in iter_documents(source_file.path, max_file_mb=self.max_file_mb, progress=progress):
-                    if isinstance(item, InputFileError):
-                        report.skipped.append(Skipped.from_error(item, source_file.path))
-                        continue
-                    doc = _placed(item, source_file.manifest_entry, collection)
-                    if doc.content_hash in by_hash:
-                        if by_hash[doc.content_hash] == doc.source:
-                            report.unchanged.append(doc.doc_id)
-                        else:
-                            report.duplicates.append(Duplicate(doc.source, by_hash[doc.content_hash], doc.doc_id))
-                            if doc.source in by_source:  # edited into a copy of another document
-                                removed.add(by_source.pop(doc.source))
-                        continue
-                    sections = describe(doc)
-                    passages = chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars)
-                    if not passages:
-                        error = InputFileError(doc.source, "只有标题，没有正文", code="empty_file")
-                        report.skipped.append(Skipped.from_error(error))
-                        continue
-                    if doc.source in by_source:
-                        removed.add(by_source[doc.source])
-                        report.replaced.append(doc.doc_id)
-                    else:
-                        report.added.append(doc.doc_id)
-                    by_hash[doc.content_hash] = doc.source
-                    by_source[doc.source] = doc.doc_id
-                    new_docs.append((doc, sections))
-                    new_passages.extend(passages)
-                    report.sections += len(sections)
-                    report.passages += len(passages)
+        _check_home(self.index_dir)  # before the work, not after it, as the write lock would
+        files, skipped = collect_files(list(paths), exclude=self.index_dir)
+        base = self._current()
+        parsed = self._parse(files, collection, base, progress, sources or {})
+        cache: dict = {}
+        plan = self._plan(base, parsed, skipped)
+        change = self._prepare(base, plan, progress, cache) if plan.changes else None
+        with self.store.write_lock(wait_s=WRITE_WAIT_S):
+            if _name(base) != self.store.current_name():  # another write switched in meanwhile
+                log.info("index moved on to %s during this write: planning again", self.store.current_name())
+                base = self._current()
+                plan = self._plan(base, parsed, skipped)
+                change = self._prepare(base, plan, progress, cache) if plan.changes else None
             if progress:
-                progress("parse", len(files), len(files))
-            version = self._commit(old, new_docs, new_passages, removed, progress) if new_docs or removed else old
-        return self._finish(report, version, started)
+                progress("write", 0, 1)
+            version = self.store.commit(change) if change is not None else base
+            if progress:
+                progress("write", 1, 1)
+        plan.report.files = len(files)
+        return self._finish(plan.report, version, started)
+
+    def _current(self):
+        """The current version (None: no index yet), checked against this embedder."""
+        if not self.store.exists():
+            return None
+        version = self.store.open()
+        check_embedder(version.manifest, self.embedder, self.index_dir)
+        return version
+
+    def _parse(self, files, collection: str, base, progress, sources: Mapping[Path, Path]) -> list[_Parsed]:
+        """Every document of ``files`` (sections and passages too, unless ``base`` already holds
+        it unchanged), or why a file gave none."""
+        known = {(i["content_hash"], i["source"]) for i in base.iter_document_info()} if base is not None else set()
+        parsed: list[_Parsed] = []
+        for done, source_file in enumerate(files):
+            if progress:
+                progress("parse", done, len(files))
+            path = source_file.path
+            try:
+                for item in iter_documents(path, max_file_mb=self.max_file_mb, progress=progress):
+                    if isinstance(item, InputFileError):
+                        parsed.append(_Parsed(skipped=Skipped.from_error(item, sources.get(path.resolve(), path))))
+                        continue
+                    doc = _placed(item, source_file.manifest_entry, collection, sources.get(path.resolve()))
+                    entry = _Parsed(doc=doc)
+                    if (doc.content_hash, doc.source) not in known:
+                        self._chunk(entry)
+                    parsed.append(entry)
+            except Exception as exc:  # noqa: BLE001 - a bug on one file must not lose the others
+                log.warning("ingest failed on %s", path, exc_info=True)
+                reason = f"{path.name} 处理出错（{type(exc).__name__}: {exc}）"
+                parsed.append(_Parsed(skipped=Skipped(str(sources.get(path.resolve(), path)), "internal", reason)))
+        if progress:
+            progress("parse", len(files), len(files))
+        return parsed
+
+    def _chunk(self, entry: _Parsed) -> None:
+        entry.sections = describe(entry.doc)
+        entry.passages = chunk_sections(
+            entry.doc, entry.sections, target_chars=self.target_chars, max_chars=self.max_chars
+        )
+
+    def _plan(self, base, parsed: list[_Parsed], skipped: list[Skipped]) -> _Plan:
+        """What ``parsed`` changes in ``base``: documents to add and remove, and each file's fate."""
+        report = IngestReport(index_dir=str(self.index_dir), skipped=list(skipped))
+        report.results = [FileResult(s.path, "skipped", s.reason) for s in skipped]
+        plan = _Plan(report)
+        by_hash: dict[str, str] = {}
+        by_source: dict[str, str] = {}
+        if base is not None:
+            for info in base.iter_document_info():
+                by_hash[info["content_hash"]] = info["source"]
+                by_source[info["source"]] = info["doc_id"]
+        for entry in parsed:
+            if entry.skipped is not None:
+                report.skipped.append(entry.skipped)
+                status = "failed" if entry.skipped.code in FAILED_CODES else "skipped"
+                report.results.append(FileResult(entry.skipped.path, status, entry.skipped.reason))
+                continue
+            doc = entry.doc
+            if doc.content_hash in by_hash:
+                if by_hash[doc.content_hash] == doc.source:
+                    report.unchanged.append(doc.doc_id)
+                    report.results.append(FileResult(doc.source, "unchanged", "", doc.doc_id))
+                else:
+                    report.duplicates.append(Duplicate(doc.source, by_hash[doc.content_hash], doc.doc_id))
+                    reason = f"内容与已有文档相同：{Path(by_hash[doc.content_hash].partition('#L')[0]).name}"
+                    report.results.append(FileResult(doc.source, "duplicate", reason, doc.doc_id))
+                    if doc.source in by_source:  # edited into a copy of another document
+                        plan.removed.add(by_source.pop(doc.source))
+                continue
+            if entry.passages is None:  # unchanged when parsed, no longer in this base
+                self._chunk(entry)
+            if not entry.passages:
+                error = InputFileError(doc.source, "只有标题，没有正文", code="empty_file")
+                report.skipped.append(Skipped.from_error(error))
+                report.results.append(FileResult(doc.source, "skipped", error.message, doc.doc_id))
+                continue
+            if doc.source in by_source:
+                plan.removed.add(by_source[doc.source])
+                report.replaced.append(doc.doc_id)
+                report.results.append(FileResult(doc.source, "updated", "", doc.doc_id))
+            else:
+                report.added.append(doc.doc_id)
+                report.results.append(FileResult(doc.source, "added", "", doc.doc_id))
+            by_hash[doc.content_hash] = doc.source
+            by_source[doc.source] = doc.doc_id
+            plan.new_docs.append((doc, entry.sections))
+            plan.new_passages.extend(entry.passages)
+            report.sections += len(entry.sections)
+            report.passages += len(entry.passages)
+        return plan
+
+    def _prepare(self, base, plan: _Plan, progress: Progress | None, cache: dict):
+        return prepare_change(
+            base,
+            plan.new_docs,
+            plan.new_passages,
+            plan.removed,
+            embedder=self.embedder,
+            embed_context=self.embed_context,
+            chunking={"target_chars": self.target_chars, "max_chars": self.max_chars},
+            progress=progress,
+            cache=cache,
+        )
 
     def remove(self, doc_ids: Iterable[str]) -> IngestReport:
         """Remove documents from every structure (metadata, vectors, BM25) in a new version."""
         started = time.perf_counter()
         report = IngestReport(index_dir=str(self.index_dir))
-        with self.store.write_lock():
+        with self.store.write_lock(wait_s=WRITE_WAIT_S):
             old = self.store.open()
             known = {info["doc_id"] for info in old.iter_document_info()}
             wanted = set(doc_ids)
@@ -244,7 +334,9 @@ class KnowledgeBase:
                     code="doc_not_found",
                 )
             check_embedder(old.manifest, self.embedder, self.index_dir)
-            version = self._commit(old, [], [], wanted, None)
+            plan = _Plan(IngestReport(index_dir=str(self.index_dir)))
+            plan.removed = wanted
+            version = self.store.commit(self._prepare(old, plan, None, {}))
         report.removed = sorted(wanted)
         return self._finish(report, version, started)
 
@@ -252,33 +344,32 @@ class KnowledgeBase:
         """Rebuild every structure from the stored documents: sections, passages, vectors and BM25.
 
         Use it after changing the embedder or the chunking settings, or after an upgrade that
-        improved structure recognition; the original files are not needed.
+        improved structure recognition; the original files are not needed. The work happens
+        outside the write lock; if another write switched versions meanwhile, the rebuild is made
+        again from the newer version under the lock (vectors already computed are kept).
         """
         started = time.perf_counter()
-        report = IngestReport(index_dir=str(self.index_dir))
-        with self.store.write_lock():
-            docs, passages = [], []
-            for doc, _ in self.store.open().iter_documents():
-                sections = describe(doc)
-                docs.append((doc, sections))
-                passages.extend(chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars))
-                report.sections += len(sections)
-            report.passages = len(passages)
-            version = self._commit(None, docs, passages, set(), progress)
+        cache: dict = {}
+        base_name = self.store.current_name()
+        report, change = self._rebuild(progress, cache)
+        with self.store.write_lock(wait_s=WRITE_WAIT_S):
+            if base_name != self.store.current_name():
+                report, change = self._rebuild(progress, cache)
+            version = self.store.commit(change)
         return self._finish(report, version, started)
 
-    def _commit(self, old, new_docs, new_passages, removed: set[str], progress: Progress | None):
-        change = prepare_change(
-            old,
-            new_docs,
-            new_passages,
-            removed,
-            embedder=self.embedder,
-            embed_context=self.embed_context,
-            chunking={"target_chars": self.target_chars, "max_chars": self.max_chars},
-            progress=progress,
-        )
-        return self.store.commit(change)
+    def _rebuild(self, progress: Progress | None, cache: dict):
+        report = IngestReport(index_dir=str(self.index_dir))
+        plan = _Plan(report)
+        for doc, _ in self.store.open().iter_documents():
+            sections = describe(doc)
+            plan.new_docs.append((doc, sections))
+            plan.new_passages.extend(
+                chunk_sections(doc, sections, target_chars=self.target_chars, max_chars=self.max_chars)
+            )
+            report.sections += len(sections)
+        report.passages = len(plan.new_passages)
+        return report, self._prepare(None, plan, progress, cache)
 
     def _finish(self, report: IngestReport, version, started: float) -> IngestReport:
         self._switch()
@@ -290,10 +381,49 @@ class KnowledgeBase:
         return report
 
 
-def _placed(doc: Document, entry: dict | None, collection: str) -> Document:
-    """``doc`` with its absolute source, its collection and its folder manifest's metadata."""
+@dataclass
+class _Parsed:
+    """One document read from a file (sections and passages None while it looked unchanged),
+    or why a file gave none."""
+
+    doc: Document | None = None
+    sections: list[Section] | None = None
+    passages: list[Passage] | None = None
+    skipped: Skipped | None = None
+
+
+@dataclass
+class _Plan:
+    report: IngestReport
+    new_docs: list[tuple[Document, list[Section]]] = field(default_factory=list)
+    new_passages: list[Passage] = field(default_factory=list)
+    removed: set[str] = field(default_factory=set)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.new_docs or self.removed)
+
+
+def _check_home(home: Path) -> None:
+    """Refuse an index home that is, or lies under, a file."""
+    for path in (home, *home.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise DangjianError(
+                    f"索引目录 {home} 所在位置 {path} 是一个文件，不是文件夹；请换一个索引目录", code="bad_index_dir"
+                )
+            return
+
+
+def _name(version) -> str | None:
+    return version.name if version is not None else None
+
+
+def _placed(doc: Document, entry: dict | None, collection: str, source: Path | None = None) -> Document:
+    """``doc`` with its absolute source (``source`` when given: where the file will be kept),
+    its collection and its folder manifest's metadata."""
     path, sep, line = doc.source.partition("#L")  # a .jsonl record is "file#L12"
-    doc.source = str(Path(path).resolve()) + sep + line
+    doc.source = str((source or Path(path)).resolve()) + sep + line
     doc.collection = collection
     if entry:
         entry = dict(entry)

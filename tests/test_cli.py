@@ -22,7 +22,7 @@ def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subproc
         text=True,
         cwd=cwd,
         timeout=300,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},  # this checkout's code
     )
 
 
@@ -58,8 +58,15 @@ def test_ingest_lists_skipped_files_with_reasons(tmp_path):
     (folder / "x.xyz").write_text("?", encoding="utf-8")
     out = run("ingest", str(folder), "--index", str(tmp_path / "idx"))
     assert out.returncode == 0
-    assert "跳过的文件（2 项）" in out.stdout
-    assert "bad.txt：文件是空的" in out.stdout and "x.xyz：不支持的文件类型" in out.stdout
+    assert "跳过 2 项" in out.stdout and "每个文件的结果：" in out.stdout
+    rows = {
+        line.split()[1].rsplit("/", 1)[-1]: line
+        for line in out.stdout.splitlines()
+        if line.startswith("  ") and "/in/" in line
+    }
+    assert rows["good.txt"].split()[0] == "新增"
+    assert rows["bad.txt"].split()[0] == "跳过" and "bad.txt：文件是空的" in rows["bad.txt"]
+    assert rows["x.xyz"].split()[0] == "跳过" and "x.xyz：不支持的文件类型" in rows["x.xyz"]
 
 
 def test_errors_are_one_chinese_line_without_traceback(tmp_path):

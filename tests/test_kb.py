@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from .conftest import CORPUS, SEED
 from .fakes import fake_kb
@@ -64,3 +65,31 @@ def test_file_edited_into_a_copy_of_another_drops_its_old_content(tmp_path, seed
     report = kb.ingest([b])
     assert len(report.duplicates) == 1 and report.total_documents == 1
     assert "原来的正文" not in "".join(p.text for p in kb.passages())
+
+
+def test_a_write_that_another_write_overtook_is_planned_again_without_embedding_twice(tmp_path):
+    """Parsing and embedding happen outside the write lock: when another writer switches a
+    version in meanwhile, this one plans again against it and keeps both writes."""
+    from dangjian.kb import KnowledgeBase
+
+    home = tmp_path / "idx"
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("第一份材料\n社区党委每月召开楼栋议事会，居民代表参加。", encoding="utf-8")
+    second.write_text("第二份材料\n街道党工委每季度开展一次党员志愿服务评比。", encoding="utf-8")
+    kb, other = KnowledgeBase(home), KnowledgeBase(home)
+    other.ingest([CORPUS / SEED.name])
+    overtaken, embedded = [], []
+
+    def progress(stage, done, total):
+        if stage == "embed" and not overtaken:
+            overtaken.append(other.ingest([second]).version)  # another writer switches in now
+        if stage == "embed":
+            embedded.append((done, total))
+
+    report = kb.ingest([first], progress=progress)
+    assert overtaken == ["v000002"] and report.version == "v000003"
+    assert [r.status for r in report.results] == ["added"]
+    sources = {Path(i["source"]).name for i in kb.open().iter_document_info()}
+    assert {"a.txt", "b.txt", SEED.name} <= sources
+    # planned twice, embedded once: the second plan found every vector in the write's cache
+    assert embedded[-1][0] == embedded[-1][1] and len([e for e in embedded if e[0] == 0]) == 1

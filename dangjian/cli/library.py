@@ -10,37 +10,6 @@ import click
 from .base import CONTEXT, INDEX_OPTION, JSON_OPTION, dump, fail, handle_errors, load_settings, main, open_kb
 
 
-class _Progress:
-    """Progress bars on stderr for the two long stages of a write: parsing and embedding."""
-
-    LABELS = {"parse": "解析文件", "ocr": "识别扫描页", "embed": "向量化段落"}
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bar = None
-        self.stage = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
-            return
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = click.progressbar(
-                length=total, label=self.LABELS.get(stage, stage), file=sys.stderr, show_pos=True
-            )
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-        if done >= total:
-            self.close()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-            self.stage = None
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @INDEX_OPTION
@@ -54,11 +23,14 @@ def ingest(paths: tuple[Path, ...], index_dir: Path | None, collection: str, as_
     表格和演示文稿 .xlsx .pptx；安装了 LibreOffice 时还有 .doc .wps .et .xls .dps .ppt。
     内容未变的文件不会重复处理；同一路径内容变化的文件会替换旧版本。
     """
-    progress = _Progress(not as_json and sys.stderr.isatty())
+    from ..progress import console_progress
+
+    progress = console_progress(not as_json)
     try:
         report = open_kb(index_dir).ingest(paths, collection=collection, progress=progress)
     finally:
-        progress.close()
+        if progress:
+            progress.close()
     if as_json:
         dump(report.to_dict())
     else:
@@ -88,11 +60,14 @@ def remove(doc_ids: tuple[str, ...], index_dir: Path | None, as_json: bool) -> N
 @handle_errors
 def reindex(index_dir: Path | None, as_json: bool) -> None:
     """用当前设置的嵌入模型和词典重建全部向量和关键词索引（更换模型后使用）。"""
-    progress = _Progress(not as_json and sys.stderr.isatty())
+    from ..progress import console_progress
+
+    progress = console_progress(not as_json)
     try:
         report = open_kb(index_dir).reindex(progress=progress)
     finally:
-        progress.close()
+        if progress:
+            progress.close()
     if as_json:
         dump(report.to_dict())
         return
@@ -175,14 +150,35 @@ def _print_report(report) -> None:
     )
     echo(f"  本次切分：章节 {report.sections} 个，段落 {report.passages} 段")
     echo(f"  索引合计：文档 {report.total_documents} 篇，段落 {report.total_passages} 段")
-    if report.duplicates:
-        echo("重复的文档（内容已在索引中，未重复存储）：")
-        for dup in report.duplicates:
-            echo(f"  - {dup.source}：与 {dup.duplicate_of} 内容相同")
-    if report.skipped:
-        echo(f"跳过的文件（{len(report.skipped)} 项）：")
-        for item in report.skipped:
-            echo(f"  - {item.reason}")
+    if report.results:
+        echo("每个文件的结果：")
+        for line in file_table(report.results):
+            echo("  " + line)
+
+
+STATUS_WORDS = {
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "未变化",
+    "duplicate": "重复",
+    "skipped": "跳过",
+    "failed": "失败",
+}
+
+
+def file_table(results) -> list[str]:
+    """One line per file: status, name (relative to here where it can be), document id, reason."""
+    here = Path.cwd()
+    rows = []
+    for r in results:
+        name = r.name
+        try:
+            name = str(Path(name).relative_to(here))
+        except ValueError:
+            pass
+        rows.append((STATUS_WORDS.get(r.status, r.status), name, r.doc_id or "", r.reason))
+    width = max((len(n) for _, n, _, _ in rows), default=0)
+    return [f"{s:\u3000<3}  {n:<{width}}  {d:<16}  {why}".rstrip() for s, n, d, why in rows]
 
 
 @main.command(context_settings=CONTEXT)

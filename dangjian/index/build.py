@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import inspect
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +24,13 @@ from ..schema import Document, Passage, Section
 from ..text import Tokenizer, dictionary_hash, normalize
 from .calibration import calibrate_abstention
 from .embedders import Embedder
+from .lexical import TokenTable
 from .texts import embedding_text, lexical_text
 
-# progress(stage, done, total): stage is "parse" (files) or "embed" (passages)
+# progress(stage, done, total): stage is "parse" (files), "embed" (passages) or "write" (the
+# switch to the new version, 0/1 then 1/1); ``dangjian.progress`` shows it
 Progress = Callable[[str, int, int], None]
-EMBED_BATCH = 64
+EMBED_BATCH = 64  # passages per call for an embedder that cannot report progress itself
 
 
 @dataclass
@@ -67,20 +71,62 @@ class ChangeSet:
 
 
 def embed_passages(
-    embedder: Embedder, passages: list[Passage], context: str, progress: Progress | None = None
+    embedder: Embedder,
+    passages: list[Passage],
+    context: str,
+    progress: Progress | None = None,
+    cache: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The passages' vectors, float32 (n, dim), in batches that report progress."""
-    batches = []
-    for i in range(0, len(passages), EMBED_BATCH):
+    """The passages' vectors, float32 (n, dim), reporting progress. An embedder whose
+    ``embed_passages`` takes ``progress`` gets all texts in one call (the torch engine sorts
+    them by length); any other gets batches of ``EMBED_BATCH``. ``cache`` (text → vector):
+    texts found there are not embedded again, and new vectors are added to it (a write that has
+    to start again from a newer version re-embeds nothing)."""
+    total = len(passages)
+    texts = [embedding_text(p, context) for p in passages]
+    out = np.empty((total, embedder.dimension), dtype=np.float32)
+    todo = list(range(total))
+    if cache is not None:
+        todo = [i for i in todo if texts[i] not in cache]
+        for i in set(range(total)) - set(todo):
+            out[i] = cache[texts[i]]
+    known = total - len(todo)
+
+    def tell(done: int) -> None:
         if progress:
-            progress("embed", i, len(passages))
-        batch = passages[i : i + EMBED_BATCH]
-        batches.append(embedder.embed_passages([embedding_text(p, context) for p in batch]))
-    if progress:
-        progress("embed", len(passages), len(passages))
-    if not batches:
-        return np.empty((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(batches).astype(np.float32, copy=False)
+            progress("embed", known + done, total)
+
+    tell(0)
+    wanted = [texts[i] for i in todo]
+    if wanted and "progress" in inspect.signature(embedder.embed_passages).parameters:
+        vectors = embedder.embed_passages(wanted, progress=tell)
+    else:
+        vectors = np.empty((len(wanted), embedder.dimension), dtype=np.float32)
+        for i in range(0, len(wanted), EMBED_BATCH):
+            vectors[i : i + EMBED_BATCH] = embedder.embed_passages(wanted[i : i + EMBED_BATCH])
+            tell(min(i + EMBED_BATCH, len(wanted)))
+    if todo:
+        out[todo] = vectors
+    if cache is not None:
+        cache.update(zip(wanted, out[todo]))
+    tell(len(todo))
+    return out
+
+
+class _Tokens(Sequence):
+    """The new passages' tokens, read back one passage at a time from a ``TokenTable``."""
+
+    def __init__(self, table: TokenTable):
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, row):
+        return self.table.tokens(row)
+
+    def __iter__(self):
+        return (self.table.tokens(row) for row in range(len(self.table)))
 
 
 def dictionary(old, new_docs: list[tuple[Document, list[Section]]], removed: set[str]) -> list[str]:
@@ -102,16 +148,35 @@ def prepare_change(
     embed_context: str,
     chunking: dict[str, int],
     progress: Progress | None = None,
+    cache: dict[str, np.ndarray] | None = None,
 ) -> ChangeSet:
-    """Embed and tokenise the new passages and describe the result for a store's ``commit``."""
+    """Embed and tokenise the new passages and describe the result for a store's ``commit``.
+
+    The BM25 tokens are made in a helper thread while the passages are embedded: jieba is
+    Python, the torch engine multiplies without the interpreter lock, so the two overlap.
+    """
     names = dictionary(old, new_docs, removed)
     tokenizer = Tokenizer(extra_words=names)
-    vectors = embed_passages(embedder, new_passages, embed_context, progress)
+    table = TokenTable()  # token ids, not Python strings: ~1 GB less at 100k passages
+
+    def tokenize() -> _Tokens:
+        for p in new_passages:
+            table.add(tokenizer.tokenize(lexical_text(p)))
+        return _Tokens(table)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="bm25-tokens") as pool:
+        tokens = pool.submit(tokenize)
+        vectors = embed_passages(embedder, new_passages, embed_context, progress, cache)
+        tokens = tokens.result()
+    identity = embedder.identity()
+    engines = set(old.manifest.get("passage_engines", [])) if old is not None else set()
+    engines.add(identity.get("passage_engine") or identity["name"])
     return ChangeSet(
         old=old,
         new_docs=new_docs,
         new_passages=new_passages,
         vectors=vectors,
+        tokens=tokens,
         removed=removed,
         names=names,
         tokenizer=tokenizer,
@@ -120,7 +185,8 @@ def prepare_change(
             "dictionary_hash": dictionary_hash(names),
             "chunking": chunking,
             "embed_context": embed_context,
-            "embedder": embedder.identity(),
+            "embedder": identity,
+            "passage_engines": sorted(engines),  # every engine whose vectors the index holds
         },
         calibrate=lambda retrieval: calibrate_abstention(retrieval, tokenizer, embedder),
     )

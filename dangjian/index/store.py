@@ -8,6 +8,7 @@ import fcntl
 import itertools
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -103,7 +104,7 @@ class IndexStore:
             if self._current is not None and self._current[0] == key:
                 return self._current[1]
             name = path.read_text(encoding="utf-8").strip() or None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # no index yet; a bad home is refused by the lock
             return None
         self._current = (key, name)
         return name
@@ -127,8 +128,9 @@ class IndexStore:
         return IndexVersion(path, checked_manifest(self.home, path, manifest))
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """Exclusive right to write this index home; a second writer is told to wait.
+    def write_lock(self, wait_s: float = 0) -> Iterator[None]:
+        """Exclusive right to write this index home; a second writer waits up to ``wait_s``
+        seconds (0: it is told at once that another writer is busy).
 
         Disk errors while writing become a ``DangjianError`` naming the index (the old version
         stays current).
@@ -141,12 +143,17 @@ class IndexStore:
         except OSError as exc:
             raise DangjianError(f"无法创建索引目录 {self.home}（{exc.strerror}）", code="bad_index_dir") from None
         with fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise DangjianError(
-                    f"另一个导入任务正在写入索引 {self.home}，请等它完成后再试", code="index_busy"
-                ) from None
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise DangjianError(
+                            f"另一个导入任务正在写入索引 {self.home}，请等它完成后再试", code="index_busy"
+                        ) from None
+                    time.sleep(0.2)
             self._locked = True
             try:
                 yield

@@ -34,6 +34,21 @@ class Duplicate:
     doc_id: str
 
 
+FILE_STATUSES = ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
+FAILED_CODES = ("corrupt_file", "out_of_memory", "internal")  # the file broke something; else skipped
+
+
+@dataclass
+class FileResult:
+    """What became of one file (or one record of a bulk file): ``status`` is one of
+    ``FILE_STATUSES``; ``reason`` says why it was skipped, failed or a duplicate (Chinese)."""
+
+    name: str
+    status: str
+    reason: str = ""
+    doc_id: str | None = None
+
+
 @dataclass
 class IngestReport:
     index_dir: str
@@ -50,6 +65,7 @@ class IngestReport:
     total_documents: int = 0
     total_passages: int = 0
     elapsed_s: float = 0.0
+    results: list[FileResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -20,8 +20,10 @@ from .. import __version__
 from ..catalogue import Catalogue
 from ..config import Settings
 from ..errors import DangjianError
+from ..jobs import JobQueue
 from ..kb import KnowledgeBase
 from ..llm import configured_model
+from ..progress import LineProgress
 from .errors import ERRORS, install_error_handlers
 from .keys import KeyStore
 from .middleware import RequestMiddleware
@@ -61,7 +63,7 @@ def create_app(
                     "请先运行 dangjian ingest 文件或文件夹 建立索引，或用 --corpus 指定语料文件夹"
                 )
             log.info("no index at %s yet: building it from %s", knowledge.index_dir, folder)
-            report = knowledge.ingest([folder], progress=_log_progress)
+            report = knowledge.ingest([folder], progress=LineProgress(log.info))
             log.info("index built: %d documents, %d passages", report.total_documents, report.total_passages)
         knowledge.searcher().warm_up()  # load the index and the model now, not on the first question
         app.state.kb = knowledge
@@ -69,8 +71,10 @@ def create_app(
         app.state.keys = KeyStore(knowledge.index_dir)
         app.state.settings = settings
         app.state.llm = configured_model(settings)
+        app.state.jobs = JobQueue(knowledge.index_dir)  # fails what a previous process left running
         log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
         yield
+        app.state.jobs.close()
 
     app = FastAPI(
         title="党建知识库 dangjian",
@@ -108,8 +112,3 @@ def create_app(
         log_questions=settings.log_questions,
     )
     return app
-
-
-def _log_progress(stage: str, done: int, total: int) -> None:
-    if done == total or done % 500 == 0:
-        log.info("%s %d/%d", stage, done, total)

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from ..catalogue import Catalogue
 from ..errors import DangjianError
 from ..index.search import Searcher
+from ..jobs import Job, JobQueue
 from ..kb import KnowledgeBase
 from ..methods import MethodCard
 from ..schema import Filters, Hit
@@ -56,11 +57,16 @@ def catalogue(request: Request) -> Catalogue:
     return request.app.state.catalogue
 
 
+def job_queue(request: Request) -> JobQueue:
+    return request.app.state.jobs
+
+
 Who = Annotated[Principal, Depends(principal)]
 Writer = Annotated[Principal, Depends(writer)]
 Snapshot = Annotated[Searcher, Depends(snapshot)]
 KB = Annotated[KnowledgeBase, Depends(knowledge_base)]
 Cat = Annotated[Catalogue, Depends(catalogue)]
+Jobs = Annotated[JobQueue, Depends(job_queue)]
 
 
 def filters_for(
@@ -124,3 +130,9 @@ def summary_out(info: dict[str, Any]) -> schemas.DocumentSummary:
 
 def ingest_out(report) -> schemas.IngestResult:
     return schemas.IngestResult(**report.to_dict())
+
+
+def job_out(job: Job) -> schemas.Job:
+    data = job.to_dict()
+    data.pop("staging", None)
+    return schemas.Job.model_validate(data)

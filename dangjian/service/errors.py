@@ -25,6 +25,7 @@ _STATUS = {
     "document_not_found": 404,
     "method_not_found": 404,
     "no_quiz": 404,
+    "job_not_found": 404,
     "unauthorized": 401,
     "forbidden": 403,
     "too_large": 413,

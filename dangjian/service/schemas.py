@@ -261,6 +261,15 @@ class DuplicateFile(BaseModel):
     doc_id: str
 
 
+class FileResult(BaseModel):
+    name: str = Field(description="文件名（批量文件中的一条记录写作 文件名#L行号）")
+    status: str = Field(
+        description="added 新增、updated 更新、unchanged 未变化、duplicate 重复、skipped 跳过、failed 失败"
+    )
+    reason: str = Field("", description="跳过、失败或重复的原因")
+    doc_id: str | None = None
+
+
 class IngestResult(BaseModel):
     """What an upload, delete or re-ingest did (the same report as ``dangjian ingest --json``)."""
 
@@ -278,6 +287,34 @@ class IngestResult(BaseModel):
     total_documents: int
     total_passages: int
     elapsed_s: float
+    results: list[FileResult] = Field(default_factory=list, description="每个文件的结果")
+
+
+class Job(BaseModel):
+    """A background write (upload or re-ingest): its state, progress and each file's result."""
+
+    id: str
+    kind: str = Field(description="upload 上传、reingest 重新导入")
+    collection: str
+    state: str = Field(description="queued 排队中、running 进行中、done 完成、failed 失败")
+    stage: str | None = Field(None, description="parse 解析文件、embed 向量化段落、write 写入新版本")
+    done: int = Field(description="当前阶段已完成的数量")
+    total: int = Field(description="当前阶段的总数")
+    eta_s: float | None = Field(None, description="当前阶段预计还需的秒数（尚无法估计时为空）")
+    files: list[FileResult]
+    error: str | None = None
+    report: IngestResult | None = Field(None, description="完成后：与同步导入相同的摘要")
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+class JobAccepted(BaseModel):
+    job: Job
+
+
+class JobList(BaseModel):
+    jobs: list[Job]
 
 
 class CollectionIn(Strict):

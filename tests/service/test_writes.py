@@ -58,6 +58,26 @@ def upload(client, key, name="议事厅.txt", data=SECRET.encode("gbk"), collect
     )
 
 
+def finished(client, key, response) -> dict:
+    """The job a write answered with (202, queued at once), polled until it ends."""
+    assert response.status_code == 202, response.text
+    job = response.json()["job"]
+    assert job["state"] == "queued" and job["id"]
+    deadline = time.monotonic() + 300
+    while job["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = client.get(f"/api/v1/jobs/{job['id']}", headers=auth(key)).json()
+    return job
+
+
+def uploaded(client, key, **kwargs) -> dict:
+    """The ingest report of an upload that ended ``done``."""
+    job = finished(client, key, upload(client, key, **kwargs))
+    assert job["state"] == "done", job
+    return job["report"]
+
+
 def test_writes_need_an_editor_key(client, keys):
     assert upload(client, None).status_code == 401
     assert upload(client, "dj_nope_nope").status_code == 401
@@ -66,7 +86,7 @@ def test_writes_need_an_editor_key(client, keys):
 
 
 def test_editor_uploads_and_limited_keys_never_see_other_collections(client, keys):
-    report = upload(client, keys["editor"]).json()
+    report = uploaded(client, keys["editor"])
     assert len(report["added"]) == 1 and report["total_documents"] >= 4
     doc_id = report["added"][0]
 
@@ -95,9 +115,13 @@ def test_editor_uploads_and_limited_keys_never_see_other_collections(client, key
 
 
 def test_reingest_and_delete(client, keys):
-    doc_id = upload(client, keys["editor"], name="议事厅2.txt", data=(SECRET + "第二份。").encode()).json()["added"][0]
-    again = client.post(f"/api/v1/documents/{doc_id}/reingest", headers=auth(keys["editor"])).json()
-    assert again["unchanged"] and not again["added"]
+    doc_id = uploaded(client, keys["editor"], name="议事厅2.txt", data=(SECRET + "第二份。").encode())["added"][0]
+    again = finished(
+        client, keys["editor"], client.post(f"/api/v1/documents/{doc_id}/reingest", headers=auth(keys["editor"]))
+    )
+    assert again["state"] == "done" and again["kind"] == "reingest"
+    assert again["files"] == [{"name": "议事厅2.txt", "status": "unchanged", "reason": "", "doc_id": doc_id}]
+    assert again["report"]["unchanged"] and not again["report"]["added"]
     removed = client.delete(f"/api/v1/documents/{doc_id}", headers=auth(keys["editor"])).json()
     assert removed["removed"] == [doc_id]
     assert client.get(f"/api/v1/documents/{doc_id}").status_code == 404
@@ -110,14 +134,26 @@ def test_reingest_and_delete(client, keys):
     [
         ("病毒.exe", b"MZ\x90\x00", 400, "不支持的文件类型"),
         ("大文件.txt", "党建".encode() * 10_000, 413, "超过上传上限"),
-        ("空.txt", b"", 400, "没有导入任何文件"),
     ],
 )
 def test_bad_uploads_are_refused_in_chinese(client, keys, name, data, status, phrase):
+    """A batch whose every file is refused on arrival is refused whole; nothing is queued."""
     before = client.get("/api/v1/health").json()["documents"]
     response = upload(client, keys["editor"], name=name, data=data)
     assert response.status_code == status and phrase in response.json()["error"]["message"]
     assert client.get("/api/v1/health").json()["documents"] == before
+
+
+def test_an_upload_with_nothing_to_index_ends_failed_in_chinese(client, keys, home):
+    before = client.get("/api/v1/health").json()["documents"]
+    job = finished(client, keys["editor"], upload(client, keys["editor"], name="空.txt", data=b""))
+    assert job["state"] == "failed" and "没有导入任何文件" in job["error"]
+    assert job["files"] == [
+        {"name": "空.txt", "status": "skipped", "reason": job["files"][0]["reason"], "doc_id": None}
+    ]
+    assert "空" in job["files"][0]["reason"]
+    assert client.get("/api/v1/health").json()["documents"] == before
+    assert not (home.with_name(home.name + "_uploads") / "内部资料" / "空.txt").exists()
 
 
 def test_a_setting_makes_reads_key_only(home, keys, store):
@@ -148,10 +184,9 @@ def test_collections_are_created_listed_and_deleted_with_their_documents(client,
     assert [c["name"] for c in client.get("/api/v1/collections", headers=auth(keys["default_only"])).json()] == [
         "default"
     ]
-    doc_id = upload(
+    doc_id = uploaded(
         client, keys["editor"], name="案例.txt", data=(SECRET + "案例库副本。").encode(), collection="案例库"
-    )
-    doc_id = doc_id.json()["added"][0]
+    )["added"][0]
     assert client.delete("/api/v1/collections/案例库", headers=editor).status_code == 403
     removed = client.delete("/api/v1/collections/案例库", headers=admin).json()
     assert removed["removed"] == [doc_id]
@@ -215,7 +250,11 @@ def _load_during_writes(base: str, keys: dict) -> None:
             + f"\r\n--{boundary}--\r\n".encode()
         )
         headers = {**editor, "Content-Type": f"multipart/form-data; boundary={boundary}"}
-        doc_id = call("/documents", data=body, headers=headers)["added"][0]
+        job = call("/documents", data=body, headers=headers)["job"]
+        while job["state"] in ("queued", "running"):
+            time.sleep(0.1)
+            job = call(f"/jobs/{job['id']}", headers=editor)
+        doc_id = job["report"]["added"][0]
         call(f"/documents/{doc_id}", headers=editor, method="DELETE")
         deleted.append(doc_id)
     after = time.monotonic()  # the last delete has returned
@@ -238,7 +277,7 @@ def test_a_limited_key_learns_neither_content_nor_existence_of_other_collections
     """For each route, asking about a hidden collection or document answers exactly as asking
     about one that does not exist; listings never mention it."""
     hidden_text = SECRET + "权限测试：推行“议事厅夜话”工作机制。"
-    hidden_doc = upload(client, keys["editor"], name="权限.txt", data=hidden_text.encode()).json()
+    hidden_doc = uploaded(client, keys["editor"], name="权限.txt", data=hidden_text.encode())
     hidden_doc = (hidden_doc["added"] or [d["doc_id"] for d in hidden_doc["duplicates"]])[0]
     ghost_doc = "0" * len(hidden_doc)
     store = KeyStore(home)

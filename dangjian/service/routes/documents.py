@@ -8,8 +8,9 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ...config import Settings
 from ...errors import DangjianError
+from ...jobs import new_job_id
 from .. import schemas
-from ..deps import Cat, Snapshot, Who, Writer, ingest_out, summary_out
+from ..deps import KB, Cat, Jobs, Snapshot, Who, Writer, ingest_out, job_out, summary_out
 
 
 def router(settings: Settings) -> APIRouter:
@@ -52,17 +53,34 @@ def router(settings: Settings) -> APIRouter:
             text=doc.text,
         )
 
-    @r.post("/documents", response_model=schemas.IngestResult, summary="上传文档（编辑、管理员）")
+    @r.post(
+        "/documents",
+        status_code=202,
+        response_model=schemas.JobAccepted,
+        summary="上传文档（编辑、管理员）：后台导入，返回任务，用 GET /jobs/{id} 查看进度",
+    )
     def upload(
         who: Writer,
         cat: Cat,
+        jobs: Jobs,
         files: Annotated[list[UploadFile], File(description="一个或多个文件：txt、md、docx、pdf、html、jsonl 等")],
         collection: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[^/\\]+$")] = "default",
-    ) -> schemas.IngestResult:
+    ) -> schemas.JobAccepted:
+        """The files are saved at once (a file of an unsupported type or too large is reported in
+        the job's table; when every file is refused, the request is refused); parsing, embedding
+        and indexing run as a queued job."""
         if not who.sees(collection):
             raise DangjianError(f"这个密钥不能写入知识库：{collection}", code="forbidden")
-        report = cat.upload([(f.filename or "", f.file) for f in files], collection, max_mb=settings.max_upload_mb)
-        return ingest_out(report)
+        job_id = new_job_id()
+        staged, refused = cat.stage_upload(
+            [(f.filename or "", f.file) for f in files], job_id, max_mb=settings.max_upload_mb
+        )
+
+        def run(job, progress):
+            return cat.ingest_staged(staged, collection, progress)
+
+        job = jobs.submit("upload", collection, run, files=refused, staging=cat.staging_dir(job_id), job_id=job_id)
+        return schemas.JobAccepted(job=job_out(job))
 
     @r.delete("/documents/{doc_id}", response_model=schemas.IngestResult, summary="删除文档（编辑、管理员）")
     def delete(doc_id: str, who: Writer, cat: Cat, snap: Snapshot) -> schemas.IngestResult:
@@ -70,9 +88,17 @@ def router(settings: Settings) -> APIRouter:
         return ingest_out(cat.delete_documents(snap.docs, [doc_id]))
 
     @r.post(
-        "/documents/{doc_id}/reingest", response_model=schemas.IngestResult, summary="按原文件重新导入（编辑、管理员）"
+        "/documents/{doc_id}/reingest",
+        status_code=202,
+        response_model=schemas.JobAccepted,
+        summary="按原文件重新导入（编辑、管理员）：后台任务",
     )
-    def reingest(doc_id: str, who: Writer, cat: Cat, snap: Snapshot) -> schemas.IngestResult:
-        return ingest_out(cat.reingest(snap.docs, doc_id, who.collections))
+    def reingest(doc_id: str, who: Writer, cat: Cat, kb: KB, jobs: Jobs, snap: Snapshot) -> schemas.JobAccepted:
+        source, collection = cat.reingest_source(snap.docs, doc_id, who.collections)
+
+        def run(job, progress):
+            return kb.ingest([source], collection=collection, progress=progress)
+
+        return schemas.JobAccepted(job=job_out(jobs.submit("reingest", collection, run)))
 
     return r
