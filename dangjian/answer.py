@@ -49,6 +49,8 @@ RELEVANCE_FLOOR = 0.5  # a sentence scoring below this share of the best one is 
 LIST_POOL = 8  # passages a list question's sentences are drawn from
 LIST_BONUS = 1.5  # a sentence that lists things (“：…；…；…”, “、…、…、”) for a list question
 MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
+FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
+UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must leave out to look inside
 _ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
 # After a name, words that begin describing it (“…工作法，即…”, “…机制：一是…”); a sentence that
 # only names it (“荣获全省党建创新案例”) does not.
@@ -157,6 +159,9 @@ class _Builder:
         if found is None:
             return None
         if found.parts:
+            listed = self._listed_in(found)
+            if listed is not None:
+                return listed
             pieces = [self._from_document(found, part.start, part.end, part.section) for part in found.parts]
             title = found.doc.title
             lead = f"《{title}》“{found.section.heading}”共{len(pieces)}项："
@@ -179,7 +184,7 @@ class _Builder:
             ]
         for hit in hits:
             norm = normalize(hit.text).lower()
-            spans = _full_sentences(hit.text) if q.kind in LISTING else sentence_spans(hit.text)
+            spans = _full_sentences(hit.text)
             for s, e in spans:
                 sentence = hit.text[s:e]
                 row = self._table_row(hit, s)
@@ -190,7 +195,7 @@ class _Builder:
                 read = normalize(row).lower() if row else norm[s:e]
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
-                    overlap *= 2.0 if fact.present(row or sentence) else 0.5
+                    overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
                 if q.kind in LISTING and _lists(sentence):
                     overlap *= LIST_BONUS
                 candidates.append((overlap / (hit.rank + 1) ** 0.5, hit.rank, s, e, hit, row))
@@ -256,6 +261,31 @@ class _Builder:
         return labelled if labelled.endswith("。") else None
 
     # --- pieces -----------------------------------------------------------------------------
+
+    def _listed_in(self, found: Outline) -> Answer | None:
+        """When the question's own words are not in the section's heading or its parts but a
+        list sentence inside it carries them (“哪些民生难题” → “…停车难、充电难…等民生问题”),
+        that sentence is the answer rather than the parts."""
+        doc, section = found.doc, found.section
+        shown = normalize(" ".join([section.heading, *(doc.text[p.start : p.end] for p in found.parts)])).lower()
+        terms = {t: w for t, w in self.weights.items() if len(t) > 1 and t in self.query.tokens}
+        total = sum(terms.values()) or 1.0
+        missing = {t: w for t, w in terms.items() if t not in shown}
+        if sum(missing.values()) / total < UNSHOWN_SHARE:
+            return None
+        text = doc.text[section.heading_end : section.end]
+        norm = normalize(text).lower()
+        best, span = 0.0, None
+        for s, e in _full_sentences(text):
+            if not _lists(text[s:e]):
+                continue
+            score = sum(w for t, w in missing.items() if t in norm[s:e])
+            if score > best:
+                best, span = score, (s, e)
+        if span is None or best / total < UNSHOWN_SHARE:
+            return None
+        start = section.heading_end + span[0]
+        return self._answer([self._from_document(found, start, section.heading_end + span[1], section)])
 
     def _body(self, found: Outline) -> Answer:
         """A section without parts: its sentences that carry the question's words (a list

@@ -51,6 +51,8 @@ WANTS_PARTS = frozenset({"list", "problem", "plan"})  # a section without parts 
 LEAF_PENALTY = 0.3
 TITLE_WEIGHT = 0.3  # how much the question's words in a document's title count for its sections
 NARROW_GAIN = 0.15  # a part whose heading carries this much more of the question is asked for
+NARROW_MIN = 0.3  # ... and at least this much of it
+POOL_ROWS = 20  # the documents of the first pool passages are searched for the section
 LABEL_ONLY = 6  # a heading this short is a bare label (第三条)
 LEAD_MAX = 60  # a lead clause longer than this is cut at its first comma
 _PART_RE = re.compile(
@@ -97,7 +99,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         return sum(w * (weight if t in expansions else 1.0) for t, w in terms.items() if t in norm) / total
 
     best: Outline | None = None
-    for doc_id in dict.fromkeys(searcher.passage(row).doc_id for row in rows[:10]):
+    for doc_id in dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]):
         doc, sections = searcher.document(doc_id)
         titled = TITLE_WEIGHT * match(doc.title)  # “2023年政府工作报告…” names the document
         for section in sections[1:]:
@@ -130,7 +132,7 @@ def _narrowed(found: Outline, match) -> Outline:
     ]
     scored = [(match(heading_text(found.doc, s), own_words=True) - own, s) for s in below]
     gain, section = max(scored, key=lambda x: (x[0], -x[1].depth), default=(0.0, None))
-    if section is None or gain < NARROW_GAIN:
+    if section is None or gain < NARROW_GAIN or match(heading_text(found.doc, section), own_words=True) < NARROW_MIN:
         return found
     return Outline(found.doc, found.sections, section, parts_of(found.doc, found.sections, section), found.score)
 
