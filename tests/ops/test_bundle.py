@@ -65,7 +65,7 @@ def test_offline_bundle_installs_without_network_and_answers(tmp_path):
 
     target = tmp_path / "内网机器"
     cut = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k != "VIRTUAL_ENV"},
+        **{k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")},
         "PIP_INDEX_URL": "http://127.0.0.1:9/",
         "PIP_CONFIG_FILE": os.devnull,
         "PATH": "/usr/local/bin:/usr/bin:/bin",
