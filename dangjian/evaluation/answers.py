@@ -111,8 +111,8 @@ def evaluate_answers(kb, questions: list[dict[str, Any]], peer=None) -> dict[str
         answer = kb.ask(q["question"])
         ours.append(score(q, answer.answer, heading_only_sentences(answer)))
         if peer is not None:
-            units = peer.search(q["question"], PEER_CHUNKS).units
-            theirs.append(score(q, "\n".join(u.text for u in units[:PEER_CHUNKS])))
+            texts = peer.search(q["question"], PEER_CHUNKS).texts
+            theirs.append(score(q, "\n".join(texts[:PEER_CHUNKS])))
     out = {"ours": {"summary": summarize(ours), "results": [r.to_dict() for r in ours]}}
     if peer is not None:
         out["peer"] = {"summary": summarize(theirs), "results": [r.to_dict() for r in theirs]}
