@@ -27,7 +27,7 @@ from ..progress import LineProgress
 from .errors import ERRORS, install_error_handlers
 from .keys import KeyStore
 from .middleware import RequestMiddleware
-from .routes import api_router
+from .routes import api_routers
 
 log = logging.getLogger("dangjian.service")
 
@@ -84,7 +84,8 @@ def create_app(
         responses=ERRORS,
     )
     install_error_handlers(app)
-    app.include_router(api_router(settings))
+    for router in api_routers(settings):
+        app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:

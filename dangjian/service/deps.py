@@ -61,6 +61,7 @@ def job_queue(request: Request) -> JobQueue:
     return request.app.state.jobs
 
 
+API = "/api/v1"
 Who = Annotated[Principal, Depends(principal)]
 Writer = Annotated[Principal, Depends(writer)]
 Snapshot = Annotated[Searcher, Depends(snapshot)]

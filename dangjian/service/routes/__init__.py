@@ -7,11 +7,8 @@ from fastapi import APIRouter
 from ...config import Settings
 from . import answers, collections, documents, drafting, jobs, methods, status
 
-API = "/api/v1"
 
-
-def api_router(settings: Settings) -> APIRouter:
-    router = APIRouter(prefix=API)
-    for module in (answers, drafting, methods, status, collections, documents, jobs):
-        router.include_router(module.router(settings))
-    return router
+def api_routers(settings: Settings) -> list[APIRouter]:
+    """Each resource's router, its routes already under ``/api/v1`` (``deps.API``): included
+    as they are, a route keeps its full path template for the access log and the metrics."""
+    return [module.router(settings) for module in (answers, drafting, methods, status, collections, documents, jobs)]

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request
 from ...config import Settings
 from ...methods import named_in
 from .. import schemas
-from ..deps import KB, Cat, Snapshot, Who, card_out, cards, filters_for, passage_out
+from ..deps import API, KB, Cat, Snapshot, Who, card_out, cards, filters_for, passage_out
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.post("/ask", response_model=schemas.AskResponse, summary="回答问题（摘录原文，逐句标注出处）")
     def ask(

@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from ...config import Settings
 from ...errors import DangjianError
 from .. import schemas
-from ..deps import Cat, Snapshot, Who, Writer, ingest_out
+from ..deps import API, Cat, Snapshot, Who, Writer, ingest_out
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.get("/collections", response_model=list[schemas.Collection], summary="知识库列表")
     def collections(who: Who, cat: Cat, snap: Snapshot) -> list[schemas.Collection]:

@@ -10,11 +10,11 @@ from ...config import Settings
 from ...errors import DangjianError
 from ...jobs import new_job_id
 from .. import schemas
-from ..deps import KB, Cat, Jobs, Snapshot, Who, Writer, ingest_out, job_out, summary_out
+from ..deps import API, KB, Cat, Jobs, Snapshot, Who, Writer, ingest_out, job_out, summary_out
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.get("/documents", response_model=schemas.DocumentList, summary="文档列表")
     def documents(

@@ -9,11 +9,11 @@ from ...config import Settings
 from ...draft import make_draft
 from ...quiz import make_quiz
 from .. import schemas
-from ..deps import Cat, Snapshot, Who, cards, filters_for
+from ..deps import API, Cat, Snapshot, Who, cards, filters_for
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.post("/draft", response_model=schemas.DraftResponse, summary="摘编素材稿：每段原文注明出处")
     def draft(

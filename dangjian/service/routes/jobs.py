@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from ...config import Settings
 from ...errors import DangjianError
 from .. import schemas
-from ..deps import Jobs, Who, job_out
+from ..deps import API, Jobs, Who, job_out
 from ..keys import Principal
 
 
@@ -24,7 +24,7 @@ def _keyed(who: Principal) -> None:
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.get("/jobs", response_model=schemas.JobList, summary="最近的导入任务（需要 API 密钥）")
     def jobs(who: Who, queue: Jobs, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> schemas.JobList:

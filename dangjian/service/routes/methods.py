@@ -8,11 +8,11 @@ from ...config import Settings
 from ...errors import DangjianError
 from ...methods import find_card
 from .. import schemas
-from ..deps import Cat, Snapshot, Who, card_out, cards
+from ..deps import API, Cat, Snapshot, Who, card_out, cards
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.get("/methods", response_model=list[schemas.MethodCard], summary="工作法卡片列表")
     def methods(who: Who, cat: Cat, snap: Snapshot) -> list[schemas.MethodCard]:

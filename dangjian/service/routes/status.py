@@ -9,11 +9,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ...config import Settings
 from ...errors import DangjianError
 from .. import schemas
-from ..deps import KB, Snapshot, Who
+from ..deps import API, KB, Snapshot, Who
 
 
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(prefix=API)
 
     @r.get("/health", response_model=schemas.Health, summary="服务状态")
     def health(who: Who, kb: KB, snap: Snapshot) -> schemas.Health:
