@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 import uuid
 
@@ -40,7 +41,12 @@ def upload(base: str, key: str, name: str, text: str) -> dict:
         + f"\r\n--{boundary}--\r\n".encode()
     )
     headers = {"Authorization": f"Bearer {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"}
-    return call(base, "/documents", data=body, headers=headers)
+    job = call(base, "/documents", data=body, headers=headers)["job"]  # queued: wait for its report
+    while job["state"] in ("queued", "running"):
+        time.sleep(0.2)
+        job = call(base, f"/jobs/{job['id']}", headers={"Authorization": f"Bearer {key}"})
+    assert job["state"] == "done", job
+    return job["report"]
 
 
 def search(base: str, question: str) -> dict:
