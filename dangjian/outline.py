@@ -52,7 +52,8 @@ LEAF_PENALTY = 0.3
 TITLE_WEIGHT = 0.3  # how much the question's words in a document's title count for its sections
 NARROW_GAIN = 0.15  # a part whose heading carries this much more of the question is asked for
 NARROW_MIN = 0.3  # ... and at least this much of it
-POOL_ROWS = 20  # the documents of the first pool passages are searched for the section
+POOL_ROWS = 20  # the documents of the first pool passages are searched for the section...
+MAX_DOCS = 5  # ... the first few of them (each is read whole: measured 1 ms a law under load)
 LABEL_ONLY = 6  # a heading this short is a bare label (第三条)
 LEAD_MAX = 60  # a lead clause longer than this is cut at its first comma
 _PART_RE = re.compile(
@@ -99,24 +100,34 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         return sum(w * (weight if t in expansions else 1.0) for t, w in terms.items() if t in norm) / total
 
     best: Outline | None = None
-    for doc_id in dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]):
+    for doc_id in list(dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]))[:MAX_DOCS]:
         doc, sections = searcher.document(doc_id)
         titled = TITLE_WEIGHT * match(doc.title)  # “2023年政府工作报告…” names the document
-        for section in sections[1:]:
+        # only sections holding a pool passage can be asked for: those passages' sections and the
+        # sections above them (a document's other sections are never read)
+        ranked: dict[int, float] = defaultdict(float)
+        for (d, index), value in support.items():
+            node: Section | None = sections[index] if d == doc_id and index < len(sections) else None
+            while node is not None and node.parent is not None:
+                ranked[node.index] += value
+                node = sections[node.parent]
+        for index, value in ranked.items():
+            section = sections[index]
             heading = match(heading_text(doc, section))
             chain = _chain(sections, section)
             own_role = any(word in chain[0] for word in roles)
             role = own_role or any(word in h for word in roles for h in chain[1:])
             if not role and heading < MIN_HEADING:
                 continue
-            ranked = sum(v for (d, i), v in support.items() if d == doc_id and _inside(sections, i, section))
-            if not ranked:
-                continue
             parts = parts_of(doc, sections, section)
-            score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(ranked, 0.5)
+            score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(value, 0.5)
             if not parts and query.kind in WANTS_PARTS:
                 score -= LEAF_PENALTY
-            if best is None or score > best.score + 1e-9:
+            if (
+                best is None
+                or score > best.score + 1e-9
+                or (abs(score - best.score) <= 1e-9 and index < best.section.index and best.doc is doc)
+            ):
                 best = Outline(doc, sections, section, parts, score)
     if best is None or best.score < MIN_SCORE:
         return None
