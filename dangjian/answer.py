@@ -49,6 +49,7 @@ RELEVANCE_FLOOR = 0.5  # a sentence scoring below this share of the best one is 
 LIST_POOL = 8  # passages a list question's sentences are drawn from
 LIST_BONUS = 1.5  # a sentence that lists things (“：…；…；…”, “、…、…、”) for a list question
 MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
+MAX_ROW_CHARS = 400  # where a table row shows its cell separator
 FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
 UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must leave out to look inside
 _ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
@@ -245,6 +246,8 @@ class _Builder:
         """For a sentence that is a table row: the row read with its table's header
         (“社区：测试一社区，网格数：8个”, ``facts.labelled_tables``), or "header" for the header row
         itself; None otherwise."""
+        if " | " not in hit.text[s : s + MAX_ROW_CHARS]:
+            return None  # not a table row: no need to read the document
         offset = hit.start + s
         doc, _ = self.searcher.document(hit.doc_id)
         blocks = doc.blocks
