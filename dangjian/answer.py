@@ -15,23 +15,18 @@ marker ``[n]`` pointing to its citation. What is quoted depends on the question'
 
 from __future__ import annotations
 
-import logging
-import re
-import time
 from dataclasses import dataclass, replace
 
+from .answer_text import ANNOUNCING_RE, DESCRIBING_RE, clause, core, full_sentences, is_heading, lists, shown_name
 from .citations import format_citation, highlight_spans
 from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
 from .ingest.methods import promised_count
-from .ingest.patterns import TERMINAL_RE
 from .outline import Outline, find_outline
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
 from .text import normalize
-
-log = logging.getLogger("dangjian.answer")
 
 NOT_FOUND = "未在知识库中找到与问题相关的内容。"
 LACKS_MARK = "没有写明"  # in every answer that says the knowledge base lacks what was asked
@@ -52,12 +47,6 @@ MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
 MAX_ROW_CHARS = 400  # where a table row shows its cell separator
 FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
 UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must leave out to look inside
-_ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
-# After a name, words that begin describing it (“…工作法，即…”, “…机制：一是…”); a sentence that
-# only names it (“荣获全省党建创新案例”) does not.
-_DESCRIBING_RE = re.compile(
-    r"^[”」』》]?(?:[，,：:]?\s*(?:是|指|即|就是|包括|包含|主要|具体|通过|坚持|推行|实行|围绕|由|分为|以)|[：:（(])"
-)
 
 
 @dataclass
@@ -124,14 +113,14 @@ class _Builder:
                 after, before = norm[at + len(name) : e], norm[max(s, at - 60) : at]
                 listed = before.count("、") >= 2 and "的" in before[-3:]  # “…、…、…”的“十联工作法”
                 coined = at > 0 and norm[at - 1] in '“「『"《'  # a quoted name, not a plain phrase
-                if not coined or _DESCRIBING_RE.match(after) or listed or _is_heading(p.text[s:e], p.section_path):
+                if not coined or DESCRIBING_RE.match(after) or listed or is_heading(p.text[s:e], p.section_path):
                     described = True  # a plain phrase, a description, or a heading over a body
-                mentions.append((p, *_clause(p.text, s, e, at)))
+                mentions.append((p, *clause(p.text, s, e, at)))
         if described or not mentions:
             return None
         p, s, e = mentions[0]
         what = "具体做法" if q.kind == "howto" else "它的具体内容"
-        lead = f"知识库中只提到“{_shown_name(p.text, name)}”，{LACKS_MARK}{what}。"
+        lead = f"知识库中只提到“{shown_name(p.text, name)}”，{LACKS_MARK}{what}。"
         return self._answer([self._from_passage(p, s, e, 1.0)], lead=lead)
 
     def complete_list(self) -> Answer | None:
@@ -148,7 +137,7 @@ class _Builder:
         for p in self._passages(10):
             norm = normalize(p.text).lower()
             for s, e in sentence_spans(p.text):
-                if (name in norm[s:e] or _core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
+                if (name in norm[s:e] or core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
                     return self._answer([self._from_passage(p, s, e, 1.0)])
         return None
 
@@ -185,19 +174,19 @@ class _Builder:
             ]
         for hit in hits:
             norm = normalize(hit.text).lower()
-            spans = _full_sentences(hit.text)
+            spans = full_sentences(hit.text)
             for s, e in spans:
                 sentence = hit.text[s:e]
                 row = self._table_row(hit, s)
                 if row == "header":
                     continue  # a table's header alone answers nothing
-                if not row and (_is_heading(sentence, hit.section_path) or _ANNOUNCING_RE.search(sentence)):
+                if not row and (is_heading(sentence, hit.section_path) or ANNOUNCING_RE.search(sentence)):
                     continue
                 read = normalize(row).lower() if row else norm[s:e]
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
                     overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
-                if q.kind in LISTING and _lists(sentence):
+                if q.kind in LISTING and lists(sentence):
                     overlap *= LIST_BONUS
                 candidates.append((overlap / (hit.rank + 1) ** 0.5, hit.rank, s, e, hit, row))
         if not candidates:  # only headings: the first hit's text, as it is
@@ -279,8 +268,8 @@ class _Builder:
         text = doc.text[section.heading_end : section.end]
         norm = normalize(text).lower()
         best, span = 0.0, None
-        for s, e in _full_sentences(text):
-            if not _lists(text[s:e]):
+        for s, e in full_sentences(text):
+            if not lists(text[s:e]):
                 continue
             score = sum(w for t, w in missing.items() if t in norm[s:e])
             if score > best:
@@ -300,11 +289,11 @@ class _Builder:
         norm = normalize(text).lower()
         terms = {t: w for t, w in self.weights.items() if len(t) > 1}
         scored = []
-        for s, e in _full_sentences(text):
-            if _is_heading(text[s:e], section.path) or _ANNOUNCING_RE.search(text[s:e]):
+        for s, e in full_sentences(text):
+            if is_heading(text[s:e], section.path) or ANNOUNCING_RE.search(text[s:e]):
                 continue
             score = sum(w for t, w in terms.items() if t in norm[s:e])
-            if self.query.kind in LISTING and _lists(text[s:e]):
+            if self.query.kind in LISTING and lists(text[s:e]):
                 score *= LIST_BONUS
             if section.kind == "item" and s == 0:
                 score = float("inf")  # the item's own statement
@@ -411,54 +400,6 @@ def _citation(marker: int, piece: _Piece, terms: list[str]) -> Citation:
     )
 
 
-def _full_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentences ending at 。！？ or a line end: clauses joined by ；stay together (a list of
-    targets or tasks is one such sentence)."""
-    spans, start = [], None
-    pieces = sentence_spans(text)
-    for i, (s, e) in enumerate(pieces):
-        start = s if start is None else start
-        nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
-        joined = text[e - 1] in "；;" and nxt is not None and "\n" not in text[e:nxt]
-        if not joined:
-            spans.append((start, e))
-            start = None
-    return spans
-
-
-def _lists(sentence: str) -> bool:
-    """Whether a sentence lists several things: clauses after a colon, or an enumeration."""
-    return sentence.count("；") >= 2 or longest_enumeration(sentence) >= 3 or bool(re.search(r"[：:].*；", sentence))
-
-
-def _is_heading(sentence: str, path: list[str]) -> bool:
-    """A heading line standing alone: one of the passage's section headings, or short and
-    without a sentence's ending."""
-    sentence = normalize(sentence.strip())
-    if any(sentence == normalize(h) for h in path):
-        return True
-    return len(sentence) <= 40 and not TERMINAL_RE.search(sentence) and "，" not in sentence
-
-
-def _clause(text: str, s: int, e: int, at: int) -> tuple[int, int]:
-    """The clause of sentence ``[s, e)`` that holds position ``at``: between its commas."""
-    start = max((i + 1 for i in range(s, at) if text[i] in "，,；;"), default=s)
-    end = next((i for i in range(at, e) if text[i] in "，,；;。！？"), e)
-    while start < end and text[start] in "*＊ ":
-        start += 1
-    return start, end
-
-
-def _core(name: str) -> str:
-    return normalize(name).lower()
-
-
-def _shown_name(text: str, name: str) -> str:
-    """``name`` as the passage writes it (the question's form is normalised)."""
-    at = normalize(text).lower().find(name)
-    return text[at : at + len(name)] if at >= 0 else name
-
-
 def citation_of(marker: int, hit: Hit, terms: list[str] = ()) -> Citation:
     """A whole passage as the citation numbered ``marker`` (a language model's answer cites these)."""
     piece = _Piece(
@@ -476,38 +417,3 @@ def citation_of(marker: int, hit: Hit, terms: list[str] = ()) -> Citation:
     )
     citation = _citation(marker, piece, list(terms))
     return replace(citation, citation=hit.citation)
-
-
-def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer:
-    """A language model's answer over the passages of ``extractive``, each sentence checked
-    against the passages it cites; on an error or timeout, ``extractive`` saying why. The model
-    also reads the extractive answer (a section's outline, a complete list) as its first material."""
-    from .llm import ANSWER_PROMPT, generate, materials
-
-    if extractive.abstained or not extractive.hits:
-        return extractive
-    started = time.perf_counter()
-    hits = {h.rank: h for h in extractive.hits}
-    points = re.sub(r"\[\d+\]", "", extractive.answer)
-    outline = f"已找到的原文要点：\n{points}\n\n" if extractive.citations else ""
-    prompt = (
-        outline + materials({n: (h.citation, h.text) for n, h in hits.items()}) + f"\n\n问题：{extractive.question}"
-    )
-    try:
-        out = generate(model, ANSWER_PROMPT, prompt, {n: h.text for n, h in hits.items()})
-    except Exception as exc:  # noqa: BLE001 - any failure of the model falls back, saying why
-        reason = "超时" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower() else "出错"
-        log.warning("language model failed (%s): %s", type(exc).__name__, exc)
-        return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
-    used = sorted({n for s in out.sentences for n in s.markers if n in hits})
-    citations = [citation_of(n, hits[n], terms) for n in used]
-    took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
-    return replace(
-        extractive,
-        answer=out.text,
-        citations=citations,
-        generated=True,
-        sentences=out.sentences,
-        took_ms=took,
-        layout="text",
-    )

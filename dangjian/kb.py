@@ -162,7 +162,8 @@ class KnowledgeBase:
         """The extractive answer; with a chat ``model`` (``llm.chat_model``), the model's answer,
         checked sentence by sentence (the extractive one, saying why, if the model fails).
         ``searcher``: the snapshot to read (a request's), else the current version."""
-        from .answer import extractive_answer, generated_answer
+        from .answer import extractive_answer
+        from .llm import generated_answer
 
         searcher = searcher or self.searcher()
         result = searcher.search(question, k=k, filters=filters)

@@ -10,12 +10,17 @@ errs or does not answer in time, the caller falls back to the extractive answer 
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import DangjianError
+from .schema import Answer
 from .text import char_bigrams, normalize
+
+log = logging.getLogger("dangjian.llm")
 
 SUPPORT = 0.5  # share of a sentence's character pairs that its cited passages must contain
 FLAG = "【未核实】"
@@ -131,3 +136,38 @@ def generate(model, system: str, user: str, sources: dict[int, str]) -> Generate
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     sentences = check(text.strip(), sources)
     return Generated(_flagged(sentences), sentences)
+
+
+def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer:
+    """A language model's answer over the passages of ``extractive``, each sentence checked
+    against the passages it cites; on an error or timeout, ``extractive`` saying why. The model
+    also reads the extractive answer (a section's outline, a complete list) as its first material."""
+    if extractive.abstained or not extractive.hits:
+        return extractive
+    started = time.perf_counter()
+    hits = {h.rank: h for h in extractive.hits}
+    points = re.sub(r"\[\d+\]", "", extractive.answer)
+    outline = f"已找到的原文要点：\n{points}\n\n" if extractive.citations else ""
+    prompt = (
+        outline + materials({n: (h.citation, h.text) for n, h in hits.items()}) + f"\n\n问题：{extractive.question}"
+    )
+    try:
+        out = generate(model, ANSWER_PROMPT, prompt, {n: h.text for n, h in hits.items()})
+    except Exception as exc:  # noqa: BLE001 - any failure of the model falls back, saying why
+        reason = "超时" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower() else "出错"
+        log.warning("language model failed (%s): %s", type(exc).__name__, exc)
+        return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
+    from .answer import citation_of
+
+    used = sorted({n for s in out.sentences for n in s.markers if n in hits})
+    citations = [citation_of(n, hits[n], terms) for n in used]
+    took = extractive.took_ms + round((time.perf_counter() - started) * 1000, 2)
+    return replace(
+        extractive,
+        answer=out.text,
+        citations=citations,
+        generated=True,
+        sentences=out.sentences,
+        took_ms=took,
+        layout="text",
+    )
