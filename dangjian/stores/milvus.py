@@ -55,6 +55,7 @@ QUERY_BATCH = 1000
 LEASE_S = 60.0  # a writer that stops renewing its lease for this long is presumed dead
 SETTLE_S = 0.5  # larger than the clock skew between writers' machines
 LOCK_WAIT_S = 600.0
+CREATE_SETTLE_TRIES = 20  # times SETTLE_S: how long a collection another writer creates may take to appear
 _PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
 
 
@@ -191,7 +192,13 @@ class MilvusStore:
         try:
             self.client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         except Exception:
-            if not self.client.has_collection(name):
+            # milvus-lite answers “File exists” while the other writer's creation is still under
+            # way, before has_collection says so: give it a moment (seen in CI)
+            for _ in range(CREATE_SETTLE_TRIES):
+                if self.client.has_collection(name):
+                    break
+                time.sleep(SETTLE_S)
+            else:
                 raise
             self.client.load_collection(name)
 

@@ -63,7 +63,12 @@ def router(settings: Settings) -> APIRouter:
         who: Writer,
         cat: Cat,
         jobs: Jobs,
-        files: Annotated[list[UploadFile], File(description="一个或多个文件：txt、md、docx、pdf（含扫描件）、图片、ofd、zip、xlsx、pptx、html、jsonl 等")],
+        files: Annotated[
+            list[UploadFile],
+            File(
+                description="一个或多个文件：txt、md、docx、pdf（含扫描件）、图片、ofd、zip、xlsx、pptx、html、jsonl 等"
+            ),
+        ],
         collection: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[^/\\]+$")] = "default",
     ) -> schemas.JobAccepted:
         """The files are saved at once (a file of an unsupported type or too large is reported in
