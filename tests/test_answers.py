@@ -10,20 +10,7 @@ from dangjian.index.kinds import question_kind
 from dangjian.kb import KnowledgeBase
 from dangjian.text import normalize
 
-from .conftest import SHARED_DATA, copy_index
-
-TEN_LIAN = [
-    "组织联建",
-    "资源联享",
-    "服务联动",
-    "矛盾联处",
-    "安全联防",
-    "疫情联控",
-    "活动联办",
-    "文化联育",
-    "环境联优",
-    "发展联促",
-]
+from .conftest import SHARED_DATA, TEN_LIAN, copy_index
 
 
 @pytest.fixture(scope="module")
