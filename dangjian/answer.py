@@ -15,6 +15,7 @@ marker ``[n]`` pointing to its citation. What is quoted depends on the question'
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from .answer_text import ANNOUNCING_RE, DESCRIBING_RE, clause, core, full_sentences, is_heading, lists, shown_name
@@ -23,8 +24,9 @@ from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
+from .ingest.patterns import CN_DIGITS
 from .ingest.methods import promised_count
-from .outline import Outline, find_outline
+from .outline import FILLER, MAX_PARTS, Outline, find_outline, lead_clause, topic_terms
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
 from .text import normalize
 
@@ -47,6 +49,17 @@ MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
 MAX_ROW_CHARS = 400  # where a table row shows its cell separator
 FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
 UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must leave out to look inside
+ANNOUNCER_CHARS = 40  # a sentence this short that the rest of its paragraph follows may announce it
+ANNOUNCER_OWN = 0.2  # share of the question's weight an announcing sentence itself carries...
+ANNOUNCER_COVERED = 0.6  # ... and with its document's title and section path
+ITEM_CHARS = 120  # an announced item's first sentence longer than this is cut at a comma
+_ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
+# words a question asking for a method's own content may use besides its name
+_OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样".split())
+_LIST_WORD_RE = re.compile(r"以下|如下|下列")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# a short sentence that announces the problems the rest of its paragraph lists
+_PROBLEMS_RE = re.compile(r"问题|困难|挑战|不足|短板|矛盾|风险")
 
 
 @dataclass
@@ -79,7 +92,7 @@ def extractive_answer(result: SearchResult, searcher) -> Answer:
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
     builder = _Builder(result, searcher)
-    for attempt in (builder.lacking, builder.complete_list, builder.outline, builder.sentences):
+    for attempt in (builder.lacking, builder.complete_list, builder.announced, builder.outline, builder.sentences):
         answer = attempt()
         if answer is not None:
             return answer
@@ -133,6 +146,8 @@ class _Builder:
         if not counted:
             return None
         name, count = max(counted, key=lambda c: len(c[0]))
+        if any(t in q.tokens and t not in name and t not in _OF_A_METHOD for t in topic_terms(self.weights)):
+            return None  # the question asks something else about it (成效, 重点项目, 下一步)
         short = name[: name.find("联") + 1] if "联" in name else name  # 物业管理十联工作法 → 物业管理十联
         for p in self._passages(10):
             norm = normalize(p.text).lower()
@@ -140,6 +155,79 @@ class _Builder:
                 if (name in norm[s:e] or core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
                     return self._answer([self._from_passage(p, s, e, 1.0)])
         return None
+
+    def announced(self) -> Answer | None:
+        """A list or problem question answered by what a sentence announces: the rest of its
+        paragraph (“当前发展面临诸多困难挑战。外部环境…；国内…”), or the numbered paragraphs
+        after it (“党的民主集中制的基本原则是：” → （一）…（六）), each item's first sentence."""
+        q = self.query
+        if q.kind not in ("list", "problem"):
+            return None
+        terms = topic_terms(self.weights)
+        total = sum(terms.values())
+        if not total:
+            return None
+        best = None
+        for p in self._passages(10):
+            norm = normalize(p.text).lower()
+            context = normalize(p.title + " " + " ".join(p.section_path)).lower()
+            for s, e in full_sentences(p.text):
+                sentence = p.text[s:e].strip()
+                last_in_paragraph = not p.text[e:].split("\n", 1)[0].strip()
+                if _ITEM_RE.match(sentence):
+                    continue  # an item itself, not what announces the items
+                announcing = ANNOUNCING_RE.search(sentence) or _LIST_WORD_RE.search(sentence)
+                problems = q.kind == "problem" and _PROBLEMS_RE.search(sentence) and not last_in_paragraph
+                if not announcing and not (problems and len(sentence) <= ANNOUNCER_CHARS):
+                    continue
+                own = sum(w for t, w in terms.items() if t in norm[s:e]) / total
+                covered = sum(w for t, w in terms.items() if t in norm[s:e] or t in context) / total
+                if own < ANNOUNCER_OWN or covered < ANNOUNCER_COVERED:
+                    continue
+                if best is None or own + covered > best[0]:
+                    best = (own + covered, p, s, e)
+        if best is None:
+            return None
+        _score, p, s, e = best
+        doc, sections = self.searcher.document(p.doc_id)
+        start, end = p.start + s, p.start + e
+        while end > start and doc.text[end - 1].isspace():
+            end -= 1
+        found = Outline(doc, sections, _section_at(sections, start), [], _score)
+        paragraph_end = doc.text.find("\n", end)
+        paragraph_end = len(doc.text) if paragraph_end < 0 else paragraph_end
+        if doc.text[end:paragraph_end].strip():  # the paragraph runs on: what it announces
+            limit = start + MAX_LIST_CHARS
+            stops = [i + 1 for i in range(end, min(paragraph_end, limit)) if doc.text[i] in "。！？"]
+            stop = stops[-1] if paragraph_end > limit and stops else paragraph_end
+            while stop > start and doc.text[stop - 1].isspace():
+                stop -= 1
+            return self._answer([self._from_document(found, start, stop, found.section)])
+        items, rows = [], []
+        for line_start, line_end in _lines_after(doc.text, paragraph_end):
+            line = doc.text[line_start:line_end]
+            if " | " in line and not items and len(rows) <= MAX_PARTS:  # a table: its rows
+                rows.append((line_start, line_end))
+                continue
+            if rows or len(items) >= MAX_PARTS or not _ITEM_RE.match(line):
+                break
+            at = line_start + len(doc.text[line_start:line_end]) - len(doc.text[line_start:line_end].lstrip())
+            stop = next((i + 1 for i in range(at, line_end) if doc.text[i] in "。！？；;"), line_end)
+            if stop - at > ITEM_CHARS:
+                stop = lead_clause(doc.text, at, line_end)[1]
+            items.append((at, stop))
+        pieces = [self._from_document(found, start, end, found.section)]
+        if len(rows) >= 2:
+            header = doc.text[rows[0][0] : rows[0][1]]
+            for a, b in rows[1:]:
+                piece = self._from_document(found, a, b, _section_at(sections, a))
+                piece.line = labelled_tables(header + "\n" + doc.text[a:b]).splitlines()[-1]
+                pieces.append(piece)
+        elif len(items) >= 2:
+            pieces += [self._from_document(found, a, b, _section_at(sections, a)) for a, b in items]
+        else:
+            return None
+        return self._answer(pieces, layout="list")
 
     def outline(self) -> Answer | None:
         """The section the question asks for: its parts, or its body."""
@@ -380,6 +468,23 @@ class _Builder:
         body = "\n".join(lines) if layout == "list" else "".join(lines)
         text = f"{lead}\n{body}" if lead and layout == "list" else lead + body
         return Answer(self.result.query, text, citations, self.result.hits, False, self.result.took_ms, layout=layout)
+
+
+def _section_at(sections, offset: int):
+    """The deepest section holding ``offset``."""
+    inside = [s for s in sections if s.start <= offset < s.end] or sections[:1]
+    return max(inside, key=lambda s: s.depth)
+
+
+def _lines_after(text: str, offset: int):
+    """``(start, end)`` of the lines with Chinese text after ``offset`` (the end of a line)."""
+    at = offset
+    while at < len(text):
+        end = text.find("\n", at + 1)
+        end = len(text) if end < 0 else end
+        if _CJK_RE.search(text, at, end):  # a line without Chinese is a translation beside it
+            yield at + (1 if text[at] == "\n" else 0), end
+        at = end
 
 
 def _citation(marker: int, piece: _Piece, terms: list[str]) -> Citation:

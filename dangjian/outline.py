@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .answer_text import full_sentences, lists
 from .ingest.patterns import CN_DIGITS
 from .schema import Document, Query, Section
 from .text import normalize
@@ -40,10 +41,18 @@ def asked_roles(query: Query) -> set[str]:
 
 
 # Words of a question that say nothing about which section it wants.
-_FILLER = frozenset(
+FILLER = frozenset(
     "有 什么 哪些 哪几 哪 几 个 些 方面 是 的 了 吗 呢 啊 要 都 还 在 和 与 及 把 对 这 那 这块 那块 部分 具体 主要 一下 "
     "怎么 怎样 如何 做 干 搞 啥 说 讲 提 里 中 上 包括 包含 存在".split()
 )
+_ASKING_RE = re.compile(r"^(?:几|哪|多少|什么|怎)")  # 几件事, 哪几点: the question's asking words
+
+
+def topic_terms(weights: dict[str, float]) -> dict[str, float]:
+    """The terms of a question that say what it is about: no filler, no asking words."""
+    return {t: w for t, w in weights.items() if t not in FILLER and len(t) > 1 and w > 0 and not _ASKING_RE.match(t)}
+
+
 MIN_SCORE = 0.45  # below this the best section is not clearly what was asked (measured on evals/answer_questions)
 MIN_HEADING = 0.2  # a section chosen without its role must carry this share of the question's weight in its heading
 MAX_PARTS = 12
@@ -81,7 +90,7 @@ class Outline:
 def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, float]) -> Outline | None:
     """The section of the pool's documents that best matches ``query`` (``rows``: ranked pool
     passages; ``weights``: term → idf), or None when no section is clearly asked for."""
-    terms = {t: w for t, w in weights.items() if t not in _FILLER and len(t) > 1 and w > 0}
+    terms = topic_terms(weights)
     total = sum(terms.values())
     if not total:
         return None
@@ -121,7 +130,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
                 continue
             parts = parts_of(doc, sections, section)
             score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(value, 0.5)
-            if not parts and query.kind in WANTS_PARTS:
+            if not parts and query.kind in WANTS_PARTS and not _holds_list(doc, section, match):
                 score -= LEAF_PENALTY
             if (
                 best is None
@@ -156,6 +165,13 @@ def heading_text(doc: Document, section: Section) -> str:
     end = min(section.end, section.heading_end + LEAD_MAX)
     stop = next((i for i in range(section.heading_end, end) if doc.text[i] in "：:。\n"), end)
     return doc.text[section.heading_start : stop]
+
+
+def _holds_list(doc: Document, section: Section, match) -> bool:
+    """Whether a section's body has a sentence listing things that carries the question's words
+    (a list answers from it)."""
+    text = doc.text[section.heading_end : section.end]
+    return any(lists(text[s:e]) and match(text[s:e]) >= NARROW_MIN for s, e in full_sentences(text))
 
 
 def _chain(sections: list[Section], section: Section) -> list[str]:
