@@ -52,6 +52,7 @@ UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must 
 ANNOUNCER_CHARS = 40  # a sentence this short that the rest of its paragraph follows may announce it
 ANNOUNCER_OWN = 0.2  # share of the question's weight an announcing sentence itself carries...
 ANNOUNCER_COVERED = 0.6  # ... and with its document's title and section path
+ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up to here
 ITEM_CHARS = 120  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
 # words a question asking for a method's own content may use besides its name
@@ -59,7 +60,7 @@ _OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 �
 _LIST_WORD_RE = re.compile(r"以下|如下|下列")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # a short sentence that announces the problems the rest of its paragraph lists
-_PROBLEMS_RE = re.compile(r"问题|困难|挑战|不足|短板|矛盾|风险")
+_PROBLEMS_RE = re.compile(r"(?:面临|看到|认识到|诸多|不少|一些|主要).{0,12}(?:问题|困难|挑战|不足|短板|矛盾|风险)")
 
 
 @dataclass
@@ -92,7 +93,10 @@ def extractive_answer(result: SearchResult, searcher) -> Answer:
     if result.abstained or not result.hits:
         return Answer(result.query, NOT_FOUND, [], [], True, result.took_ms)
     builder = _Builder(result, searcher)
-    for attempt in (builder.lacking, builder.complete_list, builder.announced, builder.outline, builder.sentences):
+    # a problem section (二、存在问题) before a paragraph announcing problems; a sentence announcing
+    # a list (基本原则是：) before the section around it
+    shaped = (builder.outline, builder.announced) if builder.query.kind == "problem" else (builder.announced, builder.outline)
+    for attempt in (builder.lacking, builder.complete_list, *shaped, builder.sentences):
         answer = attempt()
         if answer is not None:
             return answer
@@ -169,35 +173,40 @@ class _Builder:
             return None
         best = None
         for p in self._passages(10):
-            norm = normalize(p.text).lower()
+            text, base = p.text, p.start
+            if q.kind == "problem" and base > 0:  # the problems' announcement may open its paragraph
+                doc, _ = self.searcher.document(p.doc_id)
+                base = doc.text.rfind("\n", 0, base) + 1
+                text = doc.text[base : p.end]
+            norm = normalize(text).lower()
             context = normalize(p.title + " " + " ".join(p.section_path)).lower()
-            for s, e in full_sentences(p.text):
-                sentence = p.text[s:e].strip()
-                last_in_paragraph = not p.text[e:].split("\n", 1)[0].strip()
+            for s, e in full_sentences(text):
+                sentence = text[s:e].strip()
+                last_in_paragraph = not text[e:].split("\n", 1)[0].strip()
                 if _ITEM_RE.match(sentence):
                     continue  # an item itself, not what announces the items
                 announcing = ANNOUNCING_RE.search(sentence) or _LIST_WORD_RE.search(sentence)
                 problems = q.kind == "problem" and _PROBLEMS_RE.search(sentence) and not last_in_paragraph
                 if not announcing and not (problems and len(sentence) <= ANNOUNCER_CHARS):
                     continue
-                own = sum(w for t, w in terms.items() if t in norm[s:e]) / total
-                covered = sum(w for t, w in terms.items() if t in norm[s:e] or t in context) / total
+                said = norm[s:e] if announcing else norm[s:].split("\n", 1)[0]  # problems: the paragraph
+                own = sum(w for t, w in terms.items() if t in said) / total
+                covered = sum(w for t, w in terms.items() if t in said or t in context) / total
                 if own < ANNOUNCER_OWN or covered < ANNOUNCER_COVERED:
                     continue
                 if best is None or own + covered > best[0]:
-                    best = (own + covered, p, s, e)
+                    best = (own + covered, p, base + s, base + e)
         if best is None:
             return None
-        _score, p, s, e = best
+        _score, p, start, end = best
         doc, sections = self.searcher.document(p.doc_id)
-        start, end = p.start + s, p.start + e
         while end > start and doc.text[end - 1].isspace():
             end -= 1
         found = Outline(doc, sections, _section_at(sections, start), [], _score)
         paragraph_end = doc.text.find("\n", end)
         paragraph_end = len(doc.text) if paragraph_end < 0 else paragraph_end
         if doc.text[end:paragraph_end].strip():  # the paragraph runs on: what it announces
-            limit = start + MAX_LIST_CHARS
+            limit = start + ANNOUNCED_CHARS
             stops = [i + 1 for i in range(end, min(paragraph_end, limit)) if doc.text[i] in "。！？"]
             stop = stops[-1] if paragraph_end > limit and stops else paragraph_end
             while stop > start and doc.text[stop - 1].isspace():

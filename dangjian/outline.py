@@ -126,7 +126,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
             chain = _chain(sections, section)
             own_role = any(word in chain[0] for word in roles)
             role = own_role or any(word in h for word in roles for h in chain[1:])
-            if not role and heading < MIN_HEADING:
+            if not role and (heading < MIN_HEADING or query.kind == "problem"):  # problems: only a problem section
                 continue
             parts = parts_of(doc, sections, section)
             score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(value, 0.5)
