@@ -53,7 +53,8 @@ ANNOUNCER_CHARS = 40  # a sentence this short that the rest of its paragraph fol
 ANNOUNCER_OWN = 0.2  # share of the question's weight an announcing sentence itself carries...
 ANNOUNCER_COVERED = 0.6  # ... and with its document's title and section path
 ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up to here
-ITEM_CHARS = 120  # an announced item's first sentence longer than this is cut at a comma
+ITEM_CHARS = 120
+HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
 # words a question asking for a method's own content may use besides its name
 _OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样".split())
@@ -397,6 +398,8 @@ class _Builder:
             scored.append((score, s, e))
         if not scored:
             return self.sentences()
+        if self.query.kind == "howto" and scored[-1][2] - scored[0][1] <= HOWTO_CHARS:
+            return self._answer([self._from_document(found, base + scored[0][1], base + scored[-1][2], section)])
         best = max(x[0] for x in scored if x[0] != float("inf")) if len(scored) > 1 else 0.0
         chosen, length = [], 0
         for score, s, e in sorted(scored, key=lambda x: (-x[0], x[1])):

@@ -126,7 +126,10 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
             chain = _chain(sections, section)
             own_role = any(word in chain[0] for word in roles)
             role = own_role or any(word in h for word in roles for h in chain[1:])
-            if not role and (heading < MIN_HEADING or query.kind == "problem"):  # problems: only a problem section
+            if not role and query.kind == "problem":
+                continue  # a problem question wants a problem section
+            if heading < MIN_HEADING and (not role or query.kind == "howto"):
+                continue  # 做法/措施 sections are everywhere: a how-to's section names its topic
                 continue
             parts = parts_of(doc, sections, section)
             score = heading + titled + (0.4 if own_role else 0.2 if role else 0.0) + min(value, 0.5)
