@@ -53,6 +53,8 @@ ANNOUNCER_CHARS = 40  # a sentence this short that the rest of its paragraph fol
 ANNOUNCER_OWN = 0.2  # share of the question's weight an announcing sentence itself carries...
 ANNOUNCER_COVERED = 0.6  # ... and with its document's title and section path
 ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up to here
+LISTED_OWN = 0.4  # a list sentence answering a list question carries this share of its weight...
+LISTED_COVERED = 0.8  # ... and with its title and section path, this share
 ITEM_CHARS = 120
 HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
@@ -96,7 +98,11 @@ def extractive_answer(result: SearchResult, searcher) -> Answer:
     builder = _Builder(result, searcher)
     # a problem section (二、存在问题) before a paragraph announcing problems; a sentence announcing
     # a list (基本原则是：) before the section around it
-    shaped = (builder.outline, builder.announced) if builder.query.kind == "problem" else (builder.announced, builder.outline)
+    shaped = (
+        (builder.outline, builder.announced)
+        if builder.query.kind == "problem"
+        else (builder.announced, builder.outline, builder.list_sentence)
+    )
     for attempt in (builder.lacking, builder.complete_list, *shaped, builder.sentences):
         answer = attempt()
         if answer is not None:
@@ -238,6 +244,29 @@ class _Builder:
         else:
             return None
         return self._answer(pieces, layout="list")
+
+    def list_sentence(self) -> Answer | None:
+        """A list question one sentence answers: it lists things and carries the question's
+        words, with its document's title (“2023年主要预期目标” → “今年发展主要预期目标是：…；…”)."""
+        if self.query.kind != "list":
+            return None
+        terms = topic_terms(self.weights)
+        total = sum(terms.values())
+        best = None
+        for p in self._passages(LIST_POOL):
+            norm = normalize(p.text).lower()
+            context = normalize(p.title + " " + " ".join(p.section_path)).lower()
+            for s, e in full_sentences(p.text):
+                if not lists(p.text[s:e]):
+                    continue
+                own = sum(w for t, w in terms.items() if t in norm[s:e]) / total
+                covered = sum(w for t, w in terms.items() if t in norm[s:e] or t in context) / total
+                if own >= LISTED_OWN and covered >= LISTED_COVERED and (best is None or own + covered > best[0]):
+                    best = (own + covered, p, s, e)
+        if best is None:
+            return None
+        score, p, s, e = best
+        return self._answer([self._completed(self._from_passage(p, s, e, score))])
 
     def outline(self) -> Answer | None:
         """The section the question asks for: its parts, or its body."""

@@ -95,6 +95,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
     if not total:
         return None
     expansions = set(query.lexical) - set(query.tokens)
+    years = {t for t in terms if t.isdigit() and len(t) == 4}
     support: dict[tuple[str, int], float] = defaultdict(float)
     for rank, row in enumerate(rows):
         p = searcher.passage(row)
@@ -106,7 +107,10 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         none with ``own_words``)."""
         norm = normalize(text).lower()
         weight = 0.0 if own_words else 0.5
-        return sum(w * (weight if t in expansions else 1.0) for t, w in terms.items() if t in norm) / total
+        found = [t for t in terms if t in norm]
+        if all(t in years for t in found):
+            return 0.0  # a year alone (“2023年工作谋划” for “2023年主要预期目标”) names no section
+        return sum(terms[t] * (weight if t in expansions else 1.0) for t in found) / total
 
     best: Outline | None = None
     for doc_id in list(dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]))[:MAX_DOCS]:

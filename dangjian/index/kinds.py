@@ -17,6 +17,7 @@ from ..ingest.patterns import CN_COUNT
 KINDS = ("problem", "plan", "howto", "definition", "list", "yesno", "fact", "general")
 _PATTERNS = (
     ("problem", re.compile(r"问题|短板|不足|差距|困难|弱项|薄弱|欠缺")),
+    ("fact", re.compile(r"多少|多长时间|多久|哪天|哪一天|何时|什么时候|谁")),  # 安排了多少 asks a number
     ("plan", re.compile(r"打算|谋划|计划|下一步|明年|今后|将来|准备(?:做|干|怎么|抓|推进)|思路|安排|目标任务")),
     (
         "howto",
