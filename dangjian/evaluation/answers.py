@@ -73,16 +73,21 @@ def score(question: dict[str, Any], text: str, heading_only: int = 0) -> AnswerR
     )
 
 
-def heading_only_sentences(answer) -> int:
-    """Quoted sentences of a running-text answer that are only a heading of their section path."""
+def heading_only_sentences(answer, document_text) -> int:
+    """Quoted sentences of a running-text answer that are only a heading: one of its section
+    path's headings, or a whole line of its document without a sentence's ending (a table row
+    is not a heading). ``document_text``: doc id → the document's text."""
     if answer.layout == "list":
         return 0
     count = 0
     for c in answer.citations:
-        quote = squash(c.quote)
-        if any(quote == squash(h) for h in c.section_path) or (
-            len(c.quote.strip()) <= 40 and not TERMINAL_RE.search(c.quote.strip()) and "，" not in c.quote
-        ):
+        quote = c.quote.strip()
+        if any(squash(quote) == squash(h) for h in c.section_path):
+            count += 1
+            continue
+        text = document_text(c.doc_id)
+        whole_line = (c.start == 0 or text[c.start - 1] == "\n") and (c.end >= len(text) or text[c.end] in "\r\n")
+        if whole_line and " | " not in quote and not TERMINAL_RE.search(quote):
             count += 1
     return count
 
@@ -107,9 +112,14 @@ def summarize(results: list[AnswerResult]) -> dict[str, Any]:
 def evaluate_answers(kb, questions: list[dict[str, Any]], peer=None) -> dict[str, Any]:
     """Our answers (``kb.ask``) and, with a ``peer`` pipeline, its first three chunks."""
     ours, theirs = [], []
+    searcher = kb.searcher()
+
+    def document_text(doc_id: str) -> str:
+        return searcher.document(doc_id)[0].text
+
     for q in questions:
-        answer = kb.ask(q["question"])
-        ours.append(score(q, answer.answer, heading_only_sentences(answer)))
+        answer = kb.ask(q["question"], searcher=searcher)
+        ours.append(score(q, answer.answer, heading_only_sentences(answer, document_text)))
         if peer is not None:
             texts = peer.search(q["question"], PEER_CHUNKS).texts
             theirs.append(score(q, "\n".join(texts[:PEER_CHUNKS])))

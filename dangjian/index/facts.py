@@ -45,6 +45,12 @@ _AMOUNT_RE = re.compile(r"(?<![哪那这])多少")
 _DAY_RE = re.compile(r"哪天|哪一天|具体日期|几号|几月几")
 _WHEN_RE = re.compile(r"什么时候|啥时候|何时")
 _NAME_RE = re.compile(r"是谁|都有谁|有哪些人|叫什么名字")
+_DUTY_RE = re.compile(r"责任人|负责人|牵头|负责|召集人|主持")  # 第一责任人是谁: a post answers
+_HOLDER_RE = re.compile(r"书记|主任|委员|党委|党支部|党组织|居委会|委员会|组长|站长|经理")
+_DURATION_RE = re.compile(r"多长时间|多久|多长")
+_DURATION_EVIDENCE = re.compile(
+    _NUMBER + r"\s*个?(?:年|月|天|日|周|星期|小时|分钟|学时|课时)|半年|每(?:年|月|季度|周|天|日)|长期|终身"
+)
 _ROLE_RE = re.compile(r"书记|主任|校长|会长|主席|局长|部长|经理|队长|组长|站长|院长|所长|委员|党员|[负创代主]\w?人")
 _DATE_EVIDENCE = re.compile(
     _NUMBER + r"\s*[年月日号]|之日|日起|期间|以前|以后|之前|之后|世纪|年代|时期|时代|朝|末年|初年|以来"
@@ -64,7 +70,7 @@ _COMPOUND_SURNAMES = ("司马", "欧阳", "诸葛", "上官", "慕容", "长孙"
 class Fact:
     """The kind of fact a question asks for, and how to recognise one in a sentence."""
 
-    kind: str  # count | amount | day | time | name
+    kind: str  # count | amount | day | time | duration | name
     label: str  # what the user is told is missing
     present: Callable[[str], bool]
     asking: str = ""  # the question's words that ask (“多少件”): not evidence of being on topic
@@ -96,10 +102,16 @@ def asked_fact(query: str, person_names: Callable[[str], Iterable[str]]) -> Fact
     m = _NAME_RE.search(q)
     if m and (m.group(0) != "叫什么名字" or _ROLE_RE.search(q, 0, m.start())):  # a person's name, not a school's
 
+        duty = bool(_DUTY_RE.search(q, 0, m.start()))
+
         def named(sentence: str) -> bool:
+            if duty and _HOLDER_RE.search(sentence):
+                return True
             return bool(_FOREIGN_NAME_RE.search(sentence)) or any(True for _ in person_names(sentence))
 
         return Fact("name", "具体人名", named, m.group(0))
+    if m := _DURATION_RE.search(q):
+        return Fact("duration", "具体时长", _DURATION_EVIDENCE.search, m.group(0))
     if m := _AMOUNT_RE.search(q):
         return Fact("amount", "具体数字", re.compile(_NUMBER + "|%").search, m.group(0))
     return None
