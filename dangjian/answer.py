@@ -24,7 +24,7 @@ from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
-from .ingest.patterns import CN_DIGITS
+from .ingest.patterns import CN_DIGITS, NAME_SUFFIXES
 from .ingest.methods import promised_count
 from .outline import FILLER, MAX_PARTS, Outline, find_outline, lead_clause, topic_terms
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
@@ -56,6 +56,8 @@ ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up
 LISTED_OWN = 0.4  # a list sentence answering a list question carries this share of its weight...
 LISTED_COVERED = 0.8  # ... and with its title and section path, this share
 ITEM_CHARS = 120
+RARE_MENTIONS = 2  # a name the question does not quote is rare when the passages use it this often
+_RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
 HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
 # words a question asking for a method's own content may use besides its name
@@ -124,11 +126,14 @@ class _Builder:
     def lacking(self) -> Answer | None:
         """A definition or how-to question about a name the corpus only mentions."""
         q = self.query
-        if q.kind not in ("definition", "howto") or not q.phrases:
+        if q.kind not in ("definition", "howto"):
             return None
-        name = max(q.phrases, key=len)
+        passages = self._passages(10)
+        name = max(q.phrases, key=len) if q.phrases else self._rare_name(passages)
+        if not name:
+            return None
         mentions, described = [], False
-        for p in self._passages(10):
+        for p in passages:
             norm = normalize(p.text).lower()
             for s, e in sentence_spans(p.text):
                 at = norm.find(name, s, e)
@@ -136,8 +141,10 @@ class _Builder:
                     continue
                 after, before = norm[at + len(name) : e], norm[max(s, at - 60) : at]
                 listed = before.count("、") >= 2 and "的" in before[-3:]  # “…、…、…”的“十联工作法”
-                coined = at > 0 and norm[at - 1] in '“「『"《'  # a quoted name, not a plain phrase
-                if not coined or DESCRIBING_RE.match(after) or listed or is_heading(p.text[s:e], p.section_path):
+                # a quoted name, not a plain phrase; an unquoted name the question uses is rare
+                coined = not q.phrases or (at > 0 and norm[at - 1] in '“「『"《')
+                heading = " | " not in p.text[s:e] and is_heading(p.text[s:e], p.section_path)  # a row is none
+                if not coined or DESCRIBING_RE.match(after) or listed or heading:
                     described = True  # a plain phrase, a description, or a heading over a body
                 mentions.append((p, *clause(p.text, s, e, at)))
         if described or not mentions:
@@ -146,6 +153,28 @@ class _Builder:
         what = "具体做法" if q.kind == "howto" else "它的具体内容"
         lead = f"知识库中只提到“{shown_name(p.text, name)}”，{LACKS_MARK}{what}。"
         return self._answer([self._from_passage(p, s, e, 1.0)], lead=lead)
+
+    def _rare_name(self, passages: list[Passage]) -> str:
+        """The name an unquoted question asks about (“银铃先锋支部是个什么样的支部？”): its rarest
+        word, widened within the question while the passages still contain it; "" when that is
+        no name or the passages use it more than ``RARE_MENTIONS`` times."""
+        terms = topic_terms(self.weights)
+        if not terms:
+            return ""
+        word = max(terms, key=lambda t: (terms[t], len(t)))
+        texts = [normalize(p.text).lower() for p in passages]
+        norm, at = self.query.norm, self.query.norm.find(word)
+        if at < 0 or not any(word in t for t in texts):
+            return ""
+        start, end = at, at + len(word)
+        while start > 0 and any(norm[start - 1 : end] in t for t in texts):
+            start -= 1
+        while end < len(norm) and any(norm[start : end + 1] in t for t in texts):
+            end += 1
+        name = norm[start:end]
+        used = sum(t.count(name) for t in texts)
+        named = name.endswith(_RARE_NAME_ENDS)
+        return name if len(name) >= 3 and named and used <= RARE_MENTIONS else ""
 
     def complete_list(self) -> Answer | None:
         """A list or how-to question about a numbered name (十联): the sentence listing all its items."""
