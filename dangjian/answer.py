@@ -129,8 +129,12 @@ class _Builder:
         if q.kind not in ("definition", "howto"):
             return None
         passages = self._passages(10)
-        name = max(q.phrases, key=len) if q.phrases else self._rare_name(passages)
-        if not name:
+        rare = self._rare_name(passages)  # 银铃先锋支部, around the known name 银铃先锋
+        if rare and (not q.phrases or any(phrase in rare for phrase in q.phrases)):
+            name = rare
+        elif q.phrases:
+            name = max(q.phrases, key=len)
+        else:
             return None
         mentions, described = [], False
         for p in passages:
@@ -142,7 +146,7 @@ class _Builder:
                 after, before = norm[at + len(name) : e], norm[max(s, at - 60) : at]
                 listed = before.count("、") >= 2 and "的" in before[-3:]  # “…、…、…”的“十联工作法”
                 # a quoted name, not a plain phrase; an unquoted name the question uses is rare
-                coined = not q.phrases or (at > 0 and norm[at - 1] in '“「『"《')
+                coined = name == rare or (at > 0 and norm[at - 1] in '“「『"《')
                 heading = " | " not in p.text[s:e] and is_heading(p.text[s:e], p.section_path)  # a row is none
                 if not coined or DESCRIBING_RE.match(after) or listed or heading:
                     described = True  # a plain phrase, a description, or a heading over a body
