@@ -56,6 +56,8 @@ ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up
 LISTED_OWN = 0.4  # a list sentence answering a list question carries this share of its weight...
 LISTED_COVERED = 0.8  # ... and with its title and section path, this share
 ITEM_CHARS = 120
+PLAN_BONUS = 2.0  # a sentence saying what will be done, for a plan question
+_PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")
 RARE_MENTIONS = 2  # a name the question does not quote is rare when the passages use it this often
 _RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
 HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
@@ -308,6 +310,8 @@ class _Builder:
         found = find_outline(self.query, self.searcher, self.rows, self.weights)
         if found is None:
             return None
+        if self.query.kind == "howto" and found.section.end - found.section.heading_end <= HOWTO_CHARS:
+            return self._body(found)  # a short how-to section is quoted whole
         if found.parts:
             listed = self._listed_in(found)
             if listed is not None:
@@ -348,6 +352,8 @@ class _Builder:
                     overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
                 if q.kind in LISTING and lists(sentence):
                     overlap *= LIST_BONUS
+                if q.kind == "plan" and _PLAN_RE.search(sentence):
+                    overlap *= PLAN_BONUS
                 candidates.append((overlap / (hit.rank + 1) ** 0.5, hit.rank, s, e, hit, row))
         if not candidates:  # only headings: the first hit's text, as it is
             hit = self.result.hits[0]
@@ -434,7 +440,7 @@ class _Builder:
             score = sum(w for t, w in missing.items() if t in norm[s:e])
             if score > best:
                 best, span = score, (s, e)
-        if span is None or best / total < UNSHOWN_SHARE:
+        if span is None or best / sum(missing.values()) < UNSHOWN_SHARE:
             return None
         start = section.heading_end + span[0]
         return self._answer([self._from_document(found, start, section.heading_end + span[1], section)])
