@@ -25,7 +25,7 @@ from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
 from .ingest.patterns import CN_DIGITS, NAME_SUFFIXES
-from .ingest.methods import promised_count
+from .ingest.methods import counted_words, promised_count
 from .outline import FILLER, MAX_PARTS, Outline, find_outline, lead_clause, topic_terms
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
 from .text import normalize
@@ -62,8 +62,9 @@ RARE_MENTIONS = 2  # a name the question does not quote is rare when the passage
 _RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
 HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
-# words a question asking for a method's own content may use besides its name
-_OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样".split())
+# words a question asking for a method's own content may use besides its name (and the
+# document it names: 二十大报告讲的“六个必须坚持”)
+_OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样 报告 讲话 文件 党章 章程 决议".split())
 _LIST_WORD_RE = re.compile(r"以下|如下|下列")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # a short sentence that announces the problems the rest of its paragraph lists
@@ -192,14 +193,37 @@ class _Builder:
         if not counted:
             return None
         name, count = max(counted, key=lambda c: len(c[0]))
-        if any(t in q.tokens and t not in name and t not in _OF_A_METHOD for t in topic_terms(self.weights)):
+        passages = self._passages(10)
+        titles = " ".join(normalize(p.title).lower() for p in passages)
+        if any(
+            t in q.tokens and t not in name and t not in _OF_A_METHOD and t not in titles
+            for t in topic_terms(self.weights)
+        ):
             return None  # the question asks something else about it (成效, 重点项目, 下一步)
         short = name[: name.find("联") + 1] if "联" in name else name  # 物业管理十联工作法 → 物业管理十联
-        for p in self._passages(10):
+        for p in passages:
             norm = normalize(p.text).lower()
             for s, e in sentence_spans(p.text):
                 if (name in norm[s:e] or core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
                     return self._answer([self._from_passage(p, s, e, 1.0)])
+        return self._parallel(passages, name, count)
+
+    def _parallel(self, passages: list[Passage], name: str, count: int) -> Answer | None:
+        """A numbered name whose items are paragraphs opening alike (“六个必须坚持” → the six
+        paragraphs “——必须坚持人民至上。…”): each one's first sentence."""
+        lead = counted_words(name)
+        if len(lead) < 2:
+            return None
+        opening = re.compile(rf"(?m)^[ \t\u3000]*(?:——|[（(]?[{CN_DIGITS}0-9]{{1,2}}[）)、.．]?)?(?={re.escape(lead)})")
+        for doc_id in dict.fromkeys(p.doc_id for p in passages if lead in normalize(p.text).lower()):
+            doc, sections = self.searcher.document(doc_id)
+            starts = [m.end() for m in opening.finditer(doc.text)]
+            if len(starts) != count:
+                continue
+            spans = [(a, _sentence_end(doc.text, a, ITEM_CHARS)) for a in starts]
+            found = Outline(doc, sections, _section_at(sections, starts[0]), [], 1.0)
+            pieces = [self._from_document(found, a, b, _section_at(sections, a)) for a, b in spans]
+            return self._answer(pieces, lead=f"《{doc.title}》中的“{name}”共{count}项：", layout="list")
         return None
 
     def announced(self) -> Answer | None:
@@ -554,6 +578,18 @@ def _section_at(sections, offset: int):
     """The deepest section holding ``offset``."""
     inside = [s for s in sections if s.start <= offset < s.end] or sections[:1]
     return max(inside, key=lambda s: s.depth)
+
+
+def _sentence_end(text: str, start: int, limit: int) -> int:
+    """The end of the sentence opening at ``start``: its full stop, else its line's end, at most
+    ``limit`` characters on."""
+    stop = min(len(text), start + limit)
+    for i in range(start, stop):
+        if text[i] in "。；！？":
+            return i + 1
+        if text[i] == "\n":
+            return i
+    return stop
 
 
 def _lines_after(text: str, offset: int):

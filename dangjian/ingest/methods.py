@@ -145,6 +145,12 @@ def promised_count(name: str) -> int | None:
     return cn_to_int(m.group(1)) if m else None
 
 
+def counted_words(name: str) -> str:
+    """What a numbered name counts: 六个必须坚持 → 必须坚持 ("" for a name without a count)."""
+    m = _COUNTED_RE.search(name)
+    return name[m.end() :] if m else ""
+
+
 _KINDS = ("工作法", "机制", "理念", "模式", "工程", "平台", "活动", "专区")
 
 
