@@ -291,7 +291,7 @@ class _Builder:
             if stop - at > ITEM_CHARS:
                 stop = lead_clause(doc.text, at, line_end)[1]
             items.append((at, stop))
-        pieces = [self._from_document(found, start, end, found.section)]
+        pieces = []
         if len(rows) >= 2:
             header = doc.text[rows[0][0] : rows[0][1]]
             for a, b in rows[1:]:
@@ -302,7 +302,8 @@ class _Builder:
             pieces += [self._from_document(found, a, b, _section_at(sections, a)) for a, b in items]
         else:
             return None
-        return self._answer(pieces, layout="list")
+        said = doc.text[start:end].strip().rstrip("：:。")
+        return self._answer(pieces, lead=f"《{doc.title}》“{said}”共{len(pieces)}项：", layout="list")
 
     def list_sentence(self) -> Answer | None:
         """A list question one sentence answers: it lists things and carries the question's
