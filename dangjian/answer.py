@@ -15,6 +15,7 @@ marker ``[n]`` pointing to its citation. What is quoted depends on the question'
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 
@@ -61,7 +62,9 @@ _PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋
 RARE_MENTIONS = 2  # a name the question does not quote is rare when the passages use it this often
 _RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
 HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
-_ITEM_RE = re.compile(rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|[①-⑳])")
+_ITEM_RE = re.compile(
+    rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|第[{CN_DIGITS}]{{1,3}}[，,、]|[①-⑳])"
+)
 # words a question asking for a method's own content may use besides its name (and the
 # document it names: 二十大报告讲的“六个必须坚持”)
 _OF_A_METHOD = frozenset("内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样 报告 讲话 文件 党章 章程 决议".split())
@@ -231,7 +234,7 @@ class _Builder:
         paragraph (“当前发展面临诸多困难挑战。外部环境…；国内…”), or the numbered paragraphs
         after it (“党的民主集中制的基本原则是：” → （一）…（六）), each item's first sentence."""
         q = self.query
-        if q.kind not in ("list", "problem"):
+        if q.kind not in ("list", "problem", "definition"):
             return None
         terms = topic_terms(self.weights)
         total = sum(terms.values())
@@ -239,6 +242,8 @@ class _Builder:
             return None
         best = None
         for p in self._passages(10):
+            if not self._of_the_year(p):
+                continue
             text, base = p.text, p.start
             if q.kind == "problem" and base > 0:  # the problems' announcement may open its paragraph
                 doc, _ = self.searcher.document(p.doc_id)
@@ -255,6 +260,8 @@ class _Builder:
                 problems = q.kind == "problem" and _PROBLEMS_RE.search(sentence) and not last_in_paragraph
                 if not announcing and not (problems and len(sentence) <= ANNOUNCER_CHARS):
                     continue
+                if q.kind == "definition" and not (sentence.endswith(("：", ":")) and last_in_paragraph):
+                    continue  # “大会的主题是：” and the line it announces
                 said = norm[s:e] if announcing else norm[s:].split("\n", 1)[0]  # problems: the paragraph
                 own = sum(w for t, w in terms.items() if t in said) / total
                 covered = sum(w for t, w in terms.items() if t in said or t in context) / total
@@ -278,8 +285,14 @@ class _Builder:
             while stop > start and doc.text[stop - 1].isspace():
                 stop -= 1
             return self._answer([self._from_document(found, start, stop, found.section)])
+        following = list(itertools.islice(_lines_after(doc.text, paragraph_end), MAX_PARTS + 1))
+        if following and not _ITEM_RE.match(doc.text[slice(*following[0])]) and " | " not in doc.text[slice(*following[0])]:
+            stop = following[0][1]  # one line announced: “大会的主题是：” / “高举…而团结奋斗。”
+            if stop - start <= ANNOUNCED_CHARS:
+                return self._answer([self._from_document(found, start, stop, found.section)])
+            return None
         items, rows = [], []
-        for line_start, line_end in _lines_after(doc.text, paragraph_end):
+        for line_start, line_end in following:
             line = doc.text[line_start:line_end]
             if " | " in line and not items and len(rows) <= MAX_PARTS:  # a table: its rows
                 rows.append((line_start, line_end))
@@ -314,6 +327,8 @@ class _Builder:
         total = sum(terms.values())
         best = None
         for p in self._passages(LIST_POOL):
+            if not self._of_the_year(p):
+                continue
             norm = normalize(p.text).lower()
             context = normalize(p.title + " " + " ".join(p.section_path)).lower()
             for s, e in full_sentences(p.text):
@@ -369,8 +384,14 @@ class _Builder:
                 row = self._table_row(hit, s)
                 if row == "header":
                     continue  # a table's header alone answers nothing
-                if not row and (is_heading(sentence, hit.section_path) or ANNOUNCING_RE.search(sentence)):
-                    continue
+                stated = (
+                    fact is not None
+                    and fact.kind in ("day", "time", "duration")
+                    and fact.present(sentence)
+                    and sentence.strip() not in hit.section_path
+                )
+                if not row and not stated and (is_heading(sentence, hit.section_path) or ANNOUNCING_RE.search(sentence)):
+                    continue  # a line stating the asked fact (“（2022年10月16日）”) is kept
                 read = normalize(row).lower() if row else norm[s:e]
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
@@ -502,6 +523,11 @@ class _Builder:
             length += e - s
         pieces = [self._from_document(found, base + s, base + e, section) for s, e in sorted(chosen)]
         return self._answer(pieces)
+
+    def _of_the_year(self, p: Passage) -> bool:
+        """Whether a passage's document is of the year the question names, if it names one."""
+        years = self.query.years
+        return not years or any(str(y) in p.title for y in years) or self.searcher.docs[p.doc_id].get("year") in years
 
     def _passages(self, n: int) -> list[Passage]:
         return [self.searcher.passage(row) for row in self.rows[:n]]
