@@ -25,7 +25,7 @@ from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
-from .ingest.patterns import CN_DIGITS, NAME_SUFFIXES
+from .ingest.patterns import CN_DIGITS, NAME_SUFFIXES, TERMINAL_RE
 from .ingest.methods import counted_words, promised_count
 from .outline import FILLER, MAX_PARTS, Outline, find_outline, lead_clause, topic_terms
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
@@ -48,6 +48,7 @@ LIST_POOL = 8  # passages a list question's sentences are drawn from
 LIST_BONUS = 1.5  # a sentence that lists things (“：…；…；…”, “、…、…、”) for a list question
 MAX_LIST_CHARS = 600  # a sentence completed from its document stops here
 MAX_ROW_CHARS = 400  # where a table row shows its cell separator
+TITLE_SHARE = 0.5  # a fact question's words in the title, against the same in the sentence
 FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
 UNSHOWN_SHARE = 0.3  # the question's weight a section's heading and parts must leave out to look inside
 ANNOUNCER_CHARS = 40  # a sentence this short that the rest of its paragraph follows may announce it
@@ -395,6 +396,9 @@ class _Builder:
                 read = normalize(row).lower() if row else norm[s:e]
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
+                    # the title says what a bare date line (“（2022年10月16日）”) is the date of
+                    titled = normalize(hit.title).lower()
+                    overlap += TITLE_SHARE * sum(w for t, w in terms.items() if t in titled and t not in read)
                     overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
                 if q.kind in LISTING and lists(sentence):
                     overlap *= LIST_BONUS
@@ -425,7 +429,8 @@ class _Builder:
             )
             piece.line = row or ""
             pieces.append(piece)
-        return self._answer(pieces)
+        bare = len(pieces) == 1 and not TERMINAL_RE.search(pieces[0].text[pieces[0].start : pieces[0].end].strip())
+        return self._answer(pieces, lead=f"《{pieces[0].title}》：" if bare else "")  # whose date line it is
 
     def _completed(self, piece: _Piece) -> _Piece:
         """A sentence cut at its passage's end (a list running on after “：” or “；”) completed

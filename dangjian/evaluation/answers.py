@@ -76,7 +76,7 @@ def score(question: dict[str, Any], text: str, heading_only: int = 0) -> AnswerR
 def heading_only_sentences(answer, document_text) -> int:
     """Quoted sentences of a running-text answer that are only a heading: one of its section
     path's headings, or a whole line of its document without a sentence's ending (a table row
-    is not a heading). ``document_text``: doc id → the document's text."""
+    or a dateline in brackets is not a heading). ``document_text``: doc id → the document's text."""
     if answer.layout == "list":
         return 0
     count = 0
@@ -87,7 +87,8 @@ def heading_only_sentences(answer, document_text) -> int:
             continue
         text = document_text(c.doc_id)
         whole_line = (c.start == 0 or text[c.start - 1] == "\n") and (c.end >= len(text) or text[c.end] in "\r\n")
-        if whole_line and " | " not in quote and not TERMINAL_RE.search(quote):
+        dateline = quote.startswith(("（", "(")) and quote.endswith(("）", ")"))  # （2022年10月16日）
+        if whole_line and " | " not in quote and not dateline and not TERMINAL_RE.search(quote):
             count += 1
     return count
 
