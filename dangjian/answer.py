@@ -57,6 +57,7 @@ ANNOUNCER_COVERED = 0.6  # ... and with its document's title and section path
 ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up to here
 LISTED_OWN = 0.4  # a list sentence answering a list question carries this share of its weight...
 LISTED_COVERED = 0.8  # ... and with its title and section path, this share
+LISTED_MARGIN = 0.3  # ... and this much more than the heading of the section found for it
 ITEM_CHARS = 120
 PLAN_BONUS = 2.0  # a sentence saying what will be done, for a plan question
 _PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")
@@ -110,7 +111,7 @@ def extractive_answer(result: SearchResult, searcher) -> Answer:
     shaped = (
         (builder.outline, builder.announced)
         if builder.query.kind == "problem"
-        else (builder.announced, builder.outline, builder.list_sentence)
+        else (builder.announced, builder.outline)
     )
     for attempt in (builder.lacking, builder.complete_list, *shaped, builder.sentences):
         answer = attempt()
@@ -319,13 +320,15 @@ class _Builder:
         said = doc.text[start:end].strip().rstrip("：:。")
         return self._answer(pieces, lead=f"《{doc.title}》“{said}”共{len(pieces)}项：", layout="list")
 
-    def list_sentence(self) -> Answer | None:
-        """A list question one sentence answers: it lists things and carries the question's
-        words, with its document's title (“2023年主要预期目标” → “今年发展主要预期目标是：…；…”)."""
+    def _list_sentence(self, found: Outline | None) -> Answer | None:
+        """A list question one sentence answers better than the section ``found``: it lists
+        things and carries more of the question's words than the section's heading, with its
+        document's title (“2023年主要预期目标” → “今年发展主要预期目标是：…；…”)."""
         if self.query.kind != "list":
             return None
-        terms = topic_terms(self.weights)
-        total = sum(terms.values())
+        # a method's name says which list, not what is listed (十联工作法取得了哪些成效)
+        terms = {t: w for t, w in topic_terms(self.weights).items() if not any(t in n for n in self.query.phrases)}
+        total = sum(topic_terms(self.weights).values())
         best = None
         for p in self._passages(LIST_POOL):
             if not self._of_the_year(p):
@@ -337,6 +340,8 @@ class _Builder:
                     continue
                 own = sum(w for t, w in terms.items() if t in norm[s:e]) / total
                 covered = sum(w for t, w in terms.items() if t in norm[s:e] or t in context) / total
+                if found is not None and own < found.heading + LISTED_MARGIN:
+                    continue
                 if own >= LISTED_OWN and covered >= LISTED_COVERED and (best is None or own + covered > best[0]):
                     best = (own + covered, p, s, e)
         if best is None:
@@ -349,8 +354,9 @@ class _Builder:
         if self.query.kind not in LISTING:
             return None
         found = find_outline(self.query, self.searcher, self.rows, self.weights)
-        if found is None:
-            return None
+        listed = self._list_sentence(found)
+        if listed is not None or found is None:
+            return listed
         if self.query.kind == "howto" and found.section.end - found.section.heading_end <= HOWTO_CHARS:
             return self._body(found)  # a short how-to section is quoted whole
         if found.parts:

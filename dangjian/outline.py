@@ -85,6 +85,7 @@ class Outline:
     section: Section
     parts: list[Part]  # empty: the section's body answers
     score: float
+    heading: float = 0.0  # the share of the question's weight its heading carries
 
 
 def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, float]) -> Outline | None:
@@ -144,7 +145,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
                 or score > best.score + 1e-9
                 or (abs(score - best.score) <= 1e-9 and index < best.section.index and best.doc is doc)
             ):
-                best = Outline(doc, sections, section, parts, score)
+                best = Outline(doc, sections, section, parts, score, heading)
     if best is None or best.score < MIN_SCORE:
         return None
     return _narrowed(best, match)
@@ -161,7 +162,8 @@ def _narrowed(found: Outline, match) -> Outline:
     gain, section = max(scored, key=lambda x: (x[0], -x[1].depth), default=(0.0, None))
     if section is None or gain < NARROW_GAIN or match(heading_text(found.doc, section), own_words=True) < NARROW_MIN:
         return found
-    return Outline(found.doc, found.sections, section, parts_of(found.doc, found.sections, section), found.score)
+    parts = parts_of(found.doc, found.sections, section)
+    return Outline(found.doc, found.sections, section, parts, found.score, match(heading_text(found.doc, section)))
 
 
 def heading_text(doc: Document, section: Section) -> str:
