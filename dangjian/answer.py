@@ -15,6 +15,7 @@ marker ``[n]`` pointing to its citation. What is quoted depends on the question'
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -63,7 +64,8 @@ PLAN_BONUS = 2.0  # a sentence saying what will be done, for a plan question
 _PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")
 RARE_MENTIONS = 2  # a name the question does not quote is rare when the passages use it this often
 _RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
-HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole  # an announced item's first sentence longer than this is cut at a comma
+HOWTO_CHARS = 600  # a how-to question's section whose body is this short is quoted whole
+HOWTO_OWN = 0.5  # share of a how-to question's weight the sentence opening its paragraph carries  # an announced item's first sentence longer than this is cut at a comma
 _ITEM_RE = re.compile(
     rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是|第[{CN_DIGITS}]{{1,3}}[，,、]|[①-⑳])"
 )
@@ -129,6 +131,11 @@ class _Builder:
         weights, max_idf = searcher.retrieval.term_weights(self.query.lexical)
         self.weights = {t: w or max_idf for t, w in weights.items()}
 
+    @functools.cached_property
+    def section(self) -> Outline | None:
+        """The section the question asks for, if one clearly is (``outline.find_outline``)."""
+        return find_outline(self.query, self.searcher, self.rows, self.weights)
+
     # --- the kinds of answer ---------------------------------------------------------------
 
     def lacking(self) -> Answer | None:
@@ -153,10 +160,12 @@ class _Builder:
                     continue
                 after, before = norm[at + len(name) : e], norm[max(s, at - 60) : at]
                 listed = before.count("、") >= 2 and "的" in before[-3:]  # “…、…、…”的“十联工作法”
+                # “实施提振消费专项行动。” opening what its paragraph goes on to describe
+                leads = len(after.strip("”」』》 ")) <= 1 and p.text[e:].split("\n", 1)[0].strip() != ""
                 # a quoted name, not a plain phrase; an unquoted name the question uses is rare
                 coined = name == rare or (at > 0 and norm[at - 1] in '“「『"《')
                 heading = " | " not in p.text[s:e] and is_heading(p.text[s:e], p.section_path)  # a row is none
-                if not coined or DESCRIBING_RE.match(after) or listed or heading:
+                if not coined or DESCRIBING_RE.match(after) or listed or heading or leads:
                     described = True  # a plain phrase, a description, or a heading over a body
                 mentions.append((p, *clause(p.text, s, e, at)))
         if described or not mentions:
@@ -236,7 +245,7 @@ class _Builder:
         paragraph (“当前发展面临诸多困难挑战。外部环境…；国内…”), or the numbered paragraphs
         after it (“党的民主集中制的基本原则是：” → （一）…（六）), each item's first sentence."""
         q = self.query
-        if q.kind not in ("list", "problem", "definition"):
+        if q.kind not in ("list", "problem", "definition", "howto"):
             return None
         terms = topic_terms(self.weights)
         total = sum(terms.values())
@@ -258,17 +267,25 @@ class _Builder:
                 last_in_paragraph = not text[e:].split("\n", 1)[0].strip()
                 if _ITEM_RE.match(sentence):
                     continue  # an item itself, not what announces the items
-                announcing = ANNOUNCING_RE.search(sentence) or _LIST_WORD_RE.search(sentence)
-                problems = q.kind == "problem" and _PROBLEMS_RE.search(sentence) and not last_in_paragraph
-                if not announcing and not (problems and len(sentence) <= ANNOUNCER_CHARS):
+                colon = bool(ANNOUNCING_RE.search(sentence) or _LIST_WORD_RE.search(sentence))
+                short, runs_on = len(sentence) <= ANNOUNCER_CHARS, not last_in_paragraph
+                if q.kind == "definition":  # “大会的主题是：” and the line it announces
+                    announces = sentence.endswith(("：", ":")) and not runs_on
+                elif q.kind == "howto":  # “实施提振消费专项行动。” opening the paragraph saying how
+                    announces = short and runs_on and ((s == 0 and base == 0) or text[:s].endswith("\n"))
+                elif q.kind == "problem":  # “当前发展面临诸多困难挑战。” and the problems after it
+                    announces = colon or (short and runs_on and bool(_PROBLEMS_RE.search(sentence)))
+                else:
+                    announces = colon
+                if not announces:
                     continue
-                if q.kind == "definition" and not (sentence.endswith(("：", ":")) and last_in_paragraph):
-                    continue  # “大会的主题是：” and the line it announces
-                said = norm[s:e] if announcing else norm[s:].split("\n", 1)[0]  # problems: the paragraph
+                said = norm[s:e] if colon or q.kind == "howto" else norm[s:].split("\n", 1)[0]
                 own = sum(w for t, w in terms.items() if t in said) / total
                 covered = sum(w for t, w in terms.items() if t in said or t in context) / total
-                if own < ANNOUNCER_OWN or covered < ANNOUNCER_COVERED:
+                if own < (HOWTO_OWN if q.kind == "howto" else ANNOUNCER_OWN) or covered < ANNOUNCER_COVERED:
                     continue
+                if q.kind == "howto" and self.section is not None and own < self.section.heading + LISTED_MARGIN:
+                    continue  # the section found names it as well: its body says how
                 if best is None or own + covered > best[0]:
                     best = (own + covered, p, base + s, base + e)
         if best is None:
@@ -281,7 +298,7 @@ class _Builder:
         paragraph_end = doc.text.find("\n", end)
         paragraph_end = len(doc.text) if paragraph_end < 0 else paragraph_end
         if doc.text[end:paragraph_end].strip():  # the paragraph runs on: what it announces
-            limit = start + ANNOUNCED_CHARS
+            limit = start + (HOWTO_CHARS if q.kind == "howto" else ANNOUNCED_CHARS)
             stops = [i + 1 for i in range(end, min(paragraph_end, limit)) if doc.text[i] in "。！？"]
             stop = stops[-1] if paragraph_end > limit and stops else paragraph_end
             while stop > start and doc.text[stop - 1].isspace():
@@ -353,7 +370,7 @@ class _Builder:
         """The section the question asks for: its parts, or its body."""
         if self.query.kind not in LISTING:
             return None
-        found = find_outline(self.query, self.searcher, self.rows, self.weights)
+        found = self.section
         listed = self._list_sentence(found)
         if listed is not None or found is None:
             return listed
