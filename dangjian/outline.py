@@ -49,8 +49,13 @@ _ASKING_RE = re.compile(r"^(?:几|哪|多少|什么|怎)")  # 几件事, 哪几�
 
 
 def topic_terms(weights: dict[str, float]) -> dict[str, float]:
-    """The terms of a question that say what it is about: no filler, no asking words."""
-    return {t: w for t, w in weights.items() if t not in FILLER and len(t) > 1 and w > 0 and not _ASKING_RE.match(t)}
+    """The terms of a question that say what it is about: no filler, no asking words, no verb
+    with its particle (提了, 定了)."""
+    return {
+        t: w
+        for t, w in weights.items()
+        if t not in FILLER and len(t) > 1 and w > 0 and not _ASKING_RE.match(t) and not t.endswith(("了", "过"))
+    }
 
 
 MIN_SCORE = 0.45  # below this the best section is not clearly what was asked (measured on evals/answer_questions)
@@ -59,6 +64,7 @@ MAX_PARTS = 12
 WANTS_PARTS = frozenset({"list", "problem", "plan"})  # a section without parts answers them badly
 LEAF_PENALTY = 0.3
 TITLE_WEIGHT = 0.3  # how much the question's words in a document's title count for its sections
+TITLE_NAMED = 0.5  # a title carrying this share of the question's weight names the one document asked about
 NARROW_GAIN = 0.15  # a part whose heading carries this much more of the question is asked for
 NARROW_MIN = 0.3  # ... and at least this much of it
 POOL_ROWS = 20  # the documents of the first pool passages are searched for the section...
@@ -114,9 +120,13 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         return sum(terms[t] * (weight if t in expansions else 1.0) for t in found) / total
 
     best: Outline | None = None
-    for doc_id in list(dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]))[:MAX_DOCS]:
+    candidates = list(dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]))[:MAX_DOCS]
+    titles = {doc_id: match(searcher.docs[doc_id].get("title", "")) for doc_id in candidates}
+    if max(titles.values(), default=0.0) >= TITLE_NAMED:  # “2023年政府工作报告…” names the document
+        candidates = [doc_id for doc_id in candidates if titles[doc_id] >= TITLE_NAMED]
+    for doc_id in candidates:
         doc, sections = searcher.document(doc_id)
-        titled = TITLE_WEIGHT * match(doc.title)  # “2023年政府工作报告…” names the document
+        titled = TITLE_WEIGHT * titles[doc_id]
         # only sections holding a pool passage can be asked for: those passages' sections and the
         # sections above them (a document's other sections are never read)
         ranked: dict[int, float] = defaultdict(float)
