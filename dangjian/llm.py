@@ -157,7 +157,7 @@ def generated_answer(extractive: Answer, model, terms: list[str] = ()) -> Answer
         reason = "超时" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower() else "出错"
         log.warning("language model failed (%s): %s", type(exc).__name__, exc)
         return replace(extractive, fallback=f"大模型{reason}，未能生成回答；以下是从原文摘录的答案。")
-    from .answer import citation_of
+    from .answer_quote import citation_of
 
     used = sorted({n for s in out.sentences for n in s.markers if n in hits})
     citations = [citation_of(n, hits[n], terms) for n in used]
