@@ -99,6 +99,8 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     err = errors[0]
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
     name = ".".join(loc)
+    if len(name) > 60:  # a field name is user input too
+        name = name[:60] + "…"
     field = _FIELD_NAMES.get(loc[-1], name) if loc else "请求体"
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}

@@ -270,6 +270,8 @@ def test_a_validation_error_never_echoes_the_body(client):
     assert len(response.content) < 1000 and "党" * 50 not in error["message"]
     response = client.post("/api/v1/ask", json={"question": "问题", "k": "党" * 10_000})
     assert response.status_code == 422 and len(response.content) < 1000
+    response = client.post("/api/v1/ask", json={"question": "问题", "党" * 10_000: 1})
+    assert response.status_code == 422 and len(response.content) < 1000
 
 
 # --- 3. archive parts bounded -------------------------------------------------------------------
@@ -394,6 +396,7 @@ def test_uploads_are_stored_by_collection_id_under_a_safe_name(client, keys, hom
     doc_id = job["files"][0]["doc_id"]
     detail = client.get(f"/api/v1/documents/{doc_id}", headers=auth(keys["reader"])).json()
     assert detail["metadata"]["original_name"].endswith("长" * 120 + ".txt")
+    assert "original_name" not in client.get(f"/api/v1/documents/{doc_id}").json()["metadata"]  # anonymous
     [mine] = [p for p in stored if p.name.startswith("长")]
     removed = client.delete(f"/api/v1/documents/{doc_id}", headers=auth(keys["editor"]))
     assert removed.status_code == 200 and not mine.exists()

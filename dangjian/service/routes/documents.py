@@ -14,6 +14,11 @@ from .. import schemas
 from ..deps import API, KB, Cat, Jobs, Snapshot, Who, Writer, ingest_out, job_out, summary_out
 
 
+def public_metadata(metadata: dict) -> dict:
+    """A document's metadata as anonymous readers see it: without the uploaded file's name."""
+    return {k: v for k, v in metadata.items() if k != "original_name"}
+
+
 def router(settings: Settings) -> APIRouter:
     r = APIRouter(prefix=API)
 
@@ -46,7 +51,7 @@ def router(settings: Settings) -> APIRouter:
         doc, sections = snap.version.document(info)
         return schemas.DocumentDetail(
             **summary_out(info, who).model_dump(),
-            metadata=doc.metadata,
+            metadata=doc.metadata if who.key_id is not None else public_metadata(doc.metadata),
             sections=[
                 schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
                 for s in sections
