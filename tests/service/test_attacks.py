@@ -335,6 +335,12 @@ def test_archive_limits_are_settings(tmp_path):
     assert [s.code for s in report.skipped] == ["too_many_files"]
     assert "DANGJIAN_MAX_ARCHIVE_PARTS" in report.skipped[0].reason
     assert settings(max_archive_parts=7).max_archive_parts == 7
+    ofd = tmp_path / "公文.ofd"  # an OFD is a zip package too
+    with zipfile.ZipFile(ofd, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(3):
+            zf.writestr(f"Doc_0/Res/big{i}.bin", b"\0" * (1 << 20))
+    report = fake_kb(tmp_path / "idx2").ingest([ofd])
+    assert [s.code for s in report.skipped] == ["zip_bomb"] and "压缩比" in report.skipped[0].reason
 
 
 # --- 4. collection names and storage paths -------------------------------------------------------
