@@ -83,9 +83,10 @@ def load_ofd(path: Path, *, max_file_mb: float) -> Document:
         ) from None
     try:
         with zipfile.ZipFile(path) as zf:
-            check_parts(path, zf.infolist())  # an OFD is a zip package: the same limits as .docx
+            infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        pass  # ofdkit says what is wrong with it
+        infos = []  # ofdkit says what is wrong with it
+    check_parts(path, infos)  # an OFD is a zip package: the same limits as .docx
     try:
         with ofdkit.open(path) as ofd:
             if ofd.invoice() is not None:
