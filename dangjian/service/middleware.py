@@ -1,5 +1,6 @@
-"""Per-request bookkeeping as one plain ASGI middleware: a request id, the body size limit,
-Prometheus counters, and one JSON log line per request.
+"""Per-request bookkeeping as one plain ASGI middleware: a request id, the body limits and the
+key check that comes before a body is read (``bodies.py``), Prometheus counters, and one JSON log
+line per request.
 
 Plain ASGI rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs every
 request through extra tasks and memory streams on the event loop, which under load is the one
