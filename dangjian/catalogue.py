@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from .ingest import SUPPORTED_SUFFIXES
 from .ingest.pipeline import IngestReport
 from .kb import KnowledgeBase
 from .methods import MethodCard, build_cards
+from .naming import check_collection_name, collection_id, safe_file_name
 
 COLLECTIONS_FILE = "collections.json"
 STAGING = ".staging"  # uploads not yet indexed, one folder per job
+ORIGINAL_NAME = ".original-name"  # beside a staged file whose name had to be made safe
 Records = dict[str, dict[str, Any]]
 
 
@@ -84,6 +87,7 @@ class Catalogue:
             )
 
     def create_collection(self, docs: Records, name: str, description: str) -> CollectionInfo:
+        name = check_collection_name(name)
         with self._lock:
             registry = self.registry()
             if name in registry or any(info["collection"] == name for info in docs.values()):
@@ -161,21 +165,42 @@ class Catalogue:
         """Where a job's uploads wait until they are indexed (a hidden folder of the uploads)."""
         return self.uploads_dir / STAGING / job_id
 
+    def collection_folder(self, collection: str) -> Path:
+        """Where a collection's uploaded originals are kept: a folder named by the collection's
+        id (``naming.collection_id``), never by the name a user typed."""
+        return self.uploads_dir / collection_id(check_collection_name(collection))
+
+    def _legacy_target(self, collection: str, name: str) -> Path | None:
+        """An original stored before uploads were kept by collection id (``<uploads>/<name of
+        the collection>/<file>``), so that uploading it again still replaces it."""
+        uploads = self.uploads_dir.resolve()
+        folder = (self.uploads_dir / collection).resolve()
+        target = (folder / name).resolve()
+        if folder.parent == uploads and target.parent == folder and target.is_file():
+            return target
+        return None
+
     def stage_upload(
         self, files: list[tuple[str, IO[bytes]]], job_id: str, *, max_mb: float
     ) -> tuple[list[Path], list[dict[str, Any]]]:
-        """Save uploaded files (name, stream) in the job's staging folder. Returns the saved
-        paths and a row for each file refused (type, size, name); when every file is refused,
-        nothing is kept and the first file's error is raised."""
+        """Save uploaded files (name, stream) in the job's staging folder, each in a folder of its
+        own under a safe name (``naming.safe_file_name``; two files of one name never meet).
+        Returns the saved paths and a row for each file refused (type, size, name); when every
+        file is refused, nothing is kept and the first file's error is raised."""
         folder = self.staging_dir(job_id)
         folder.mkdir(parents=True, exist_ok=True)
         saved, refused, errors = [], [], []
-        for name, stream in files:
+        for n, (name, stream) in enumerate(files):
             try:
-                saved.append(save_upload(stream, name, folder, max_mb))
+                slot = folder / f"{n:04d}"
+                slot.mkdir()
+                path = save_upload(stream, name, slot, max_mb)
+                if path.name != name:
+                    (slot / ORIGINAL_NAME).write_text(name or "", encoding="utf-8")
+                saved.append(path)
             except DangjianError as exc:
                 errors.append(exc)
-                shown = Path(name or "").name or "（无文件名）"
+                shown = safe_file_name(name) or "（无文件名）"
                 refused.append({"name": shown, "status": "skipped", "reason": exc.message, "doc_id": None})
         if not saved:
             shutil.rmtree(folder, ignore_errors=True)
@@ -185,14 +210,28 @@ class Catalogue:
     def ingest_staged(self, staged: list[Path], collection: str, progress=None) -> IngestReport:
         """Ingest staged uploads as the files they become in the collection's folder; a file
         replaces its stored original only once its new version is indexed. Files that were not
-        indexed (unchanged, duplicate, skipped, failed) stay in staging, which the job removes."""
-        folder = self.uploads_dir / collection
-        targets = {path.resolve(): (folder / path.name).resolve() for path in staged}
-        report = self.kb.ingest(staged, collection=collection, progress=progress, sources=targets)
-        indexed = {r.name.partition("#L")[0] for r in report.results if r.status in ("added", "updated")}
+        indexed (unchanged, duplicate, skipped, failed) stay in staging, which the job removes.
+        Two staged files of the same name: the later one wins."""
+        folder = self.collection_folder(collection)
+        targets: dict[Path, Path] = {}
+        metadata: dict[Path, dict] = {}
+        for path in staged:
+            target = self._legacy_target(collection, path.name) or (folder / path.name).resolve()
+            for earlier in [p for p, t in targets.items() if t == target]:
+                del targets[earlier]
+            targets[path.resolve()] = target
+            original = path.parent / ORIGINAL_NAME
+            if original.is_file():
+                metadata[path.resolve()] = {"original_name": original.read_text(encoding="utf-8")[:1000]}
+        report = self.kb.ingest(
+            list(targets), collection=collection, progress=progress, sources=targets, metadata=metadata
+        )
+        indexed = {
+            r.name.partition("#L")[0].partition("!/")[0] for r in report.results if r.status in ("added", "updated")
+        }
         folder.mkdir(parents=True, exist_ok=True)
         for path, target in targets.items():
-            if str(target) in indexed:
+            if str(target) in indexed and path.exists():
                 os.replace(path, target)
         return report
 
@@ -222,24 +261,25 @@ class Catalogue:
 
 
 def save_upload(stream: IO[bytes], name: str, folder: Path, max_mb: float) -> Path:
-    """Copy an uploaded stream into ``folder`` under its own file name, within ``max_mb``."""
-    name = Path(name or "").name
-    if not name or name.startswith("."):
-        raise DangjianError("上传的文件没有文件名", code="bad_upload")
-    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+    """Copy an uploaded stream into ``folder`` under its safe name, within ``max_mb``."""
+    safe = safe_file_name(name)
+    if not safe:
+        raise DangjianError("上传的文件没有可用的文件名", code="bad_upload")
+    if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES:
         supported = "、".join(sorted(SUPPORTED_SUFFIXES))
-        raise DangjianError(f"不支持的文件类型：{name}；支持 {supported}", code="unsupported_file")
+        raise DangjianError(f"不支持的文件类型：{safe}；支持 {supported}", code="unsupported_file")
     limit = int(max_mb * 1024 * 1024)
-    target = folder / name
-    tmp = folder / f".{name}.part"
+    target = folder / safe
+    tmp = folder / f".upload-{uuid.uuid4().hex[:12]}.part"
     size = 0
-    with open(tmp, "wb") as out:
-        while chunk := stream.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                tmp.unlink(missing_ok=True)
-                raise DangjianError(f"文件 {name} 超过上传上限 {max_mb:g} MB", code="too_large")
-            out.write(chunk)
-    tmp.replace(target)
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise DangjianError(f"文件 {safe} 超过上传上限 {max_mb:g} MB", code="too_large")
+                out.write(chunk)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target

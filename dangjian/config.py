@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .index.settings import SearchSettings
 from .ingest.chunking import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS
 from .ingest.common import DEFAULT_MAX_FILE_MB
+from .ingest.limits import DEFAULT_MAX_PARTS, DEFAULT_MAX_PDF_PAGES, DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED_MB
 
 _SEARCH = SearchSettings()  # the ranking defaults, defined once
 
@@ -73,6 +74,23 @@ class Settings(BaseSettings):
         False, description="问答服务：读取（检索、问答、文档）也需要 API 密钥；默认读取公开、写入需要密钥"
     )
     max_upload_mb: float = Field(50, gt=0, le=2048, description="问答服务：上传文件大小上限（MB）")
+    max_json_kb: float = Field(
+        256, gt=0, le=65536, description="问答服务：JSON 请求体大小上限（KB），按实际收到的字节计，分块传输也一样"
+    )
+    max_pdf_pages: int = Field(DEFAULT_MAX_PDF_PAGES, ge=1, description="导入：PDF 页数上限，超过的文件拒绝导入")
+    max_unpacked_mb: float = Field(
+        DEFAULT_MAX_UNPACKED_MB, gt=0, description="导入：压缩包及 docx/xlsx/pptx 解压后的总大小上限（MB）"
+    )
+    max_archive_parts: int = Field(DEFAULT_MAX_PARTS, ge=1, description="导入：压缩包及 docx/xlsx/pptx 内部条目数上限")
+    max_archive_ratio: float = Field(
+        DEFAULT_MAX_RATIO, gt=1, description="导入：压缩比（解压后/压缩后）上限，超过视为压缩炸弹"
+    )
+    cite_requests_per_minute: int = Field(
+        30, ge=0, description="问答服务：cite 角色每个密钥每分钟的请求数上限（0 为不限）"
+    )
+    cite_chars_per_doc_day: int = Field(
+        3000, ge=0, description="问答服务：cite 角色每个密钥每天从同一篇文档得到的不同原文字数上限（0 为不限）"
+    )
     log_questions: bool = Field(False, description="问答服务：请求日志里记录问题原文（默认不记录：谁问了什么不进日志）")
     llm_base_url: str = Field(
         "", description="大模型接口地址（OpenAI 兼容，如 http://127.0.0.1:11434/v1）；留空则只用摘录式答案"

@@ -24,7 +24,10 @@ from .index.texts import EMBED_CONTEXTS
 from .ingest import DEFAULT_MAX_CHARS, DEFAULT_TARGET_CHARS, chunk_sections, iter_documents
 from .ingest.common import DEFAULT_MAX_FILE_MB
 from .ingest.describe import describe
+from .ingest.limits import Limits
+from .ingest.limits import using as using_limits
 from .ingest.pipeline import FAILED_CODES, Duplicate, FileResult, IngestReport, Skipped, collect_files
+from .naming import check_collection_name, collection_doc_id
 from .schema import Answer, Document, Filters, Passage, SearchResult, Section
 from .stores import open_store
 
@@ -61,6 +64,7 @@ class KnowledgeBase:
         store_uri: str = "",
         store_token: str = "",
         store_prefix: str = "dangjian",
+        limits: Limits | None = None,
     ):
         """``store_uri`` empty: the index lives in ``index_dir``; a ``.db`` path or a Milvus
         address: it lives in Milvus, and ``index_dir`` keeps only API keys and uploads."""
@@ -83,6 +87,7 @@ class KnowledgeBase:
         self.max_file_mb = max_file_mb
         self.embed_context = embed_context
         self.search_settings = search_settings or SearchSettings()
+        self.limits = limits or Limits()
         self._searcher: Searcher | None = None
         self._opening = threading.Lock()  # one caller opens a new version's searcher
 
@@ -101,6 +106,12 @@ class KnowledgeBase:
             store_uri=settings.store_uri,
             store_token=settings.store_token,
             store_prefix=settings.store_prefix,
+            limits=Limits(
+                max_pdf_pages=settings.max_pdf_pages,
+                max_unpacked_mb=settings.max_unpacked_mb,
+                max_parts=settings.max_archive_parts,
+                max_ratio=settings.max_archive_ratio,
+            ),
         )
 
     @property
@@ -179,6 +190,7 @@ class KnowledgeBase:
         collection: str = "default",
         progress: Progress | None = None,
         sources: Mapping[Path, Path] | None = None,
+        metadata: Mapping[Path, dict] | None = None,
     ) -> IngestReport:
         """Add files and folders to the index; a new version is written only when something changed.
 
@@ -186,7 +198,13 @@ class KnowledgeBase:
         twice; a file ingested again from the same path with new content replaces its old version;
         unchanged files cost nothing (no parsing of the index, no embedding). ``report.results``
         says what became of each file. ``sources`` (resolved path → path): files to index as if
-        they lay elsewhere (an upload staged before it replaces its stored original).
+        they lay elsewhere (an upload staged before it replaces its stored original);
+        ``metadata`` (resolved path → fields): more metadata for those files' documents.
+
+        Duplicates are per collection: the same text may live in two collections (the second
+        copy's ``doc_id`` is then derived from its collection too), and a duplicate report names
+        only documents of the collection written to. ``collection`` must pass
+        ``naming.check_collection_name``.
 
         Parsing and embedding happen outside the write lock; only the switch to the new version
         holds it. If another writer switched versions meanwhile, the plan is made again under the
@@ -194,10 +212,12 @@ class KnowledgeBase:
         twice; a document that is new to the plan only then is embedded under the lock).
         """
         started = time.perf_counter()
+        collection = check_collection_name(collection)
         _check_home(self.index_dir)  # before the work, not after it, as the write lock would
         files, skipped = collect_files(list(paths), exclude=self.index_dir)
         base = self._current()
-        parsed = self._parse(files, collection, base, progress, sources or {})
+        with using_limits(self.limits):
+            parsed = self._parse(files, collection, base, progress, sources or {}, metadata or {})
         cache: dict = {}
         plan = self._plan(base, parsed, skipped)
         change = self._prepare(base, plan, progress, cache) if plan.changes else None
@@ -223,10 +243,14 @@ class KnowledgeBase:
         check_embedder(version.manifest, self.embedder, self.index_dir)
         return version
 
-    def _parse(self, files, collection: str, base, progress, sources: Mapping[Path, Path]) -> list[_Parsed]:
+    def _parse(
+        self, files, collection: str, base, progress, sources: Mapping[Path, Path], metadata: Mapping[Path, dict]
+    ) -> list[_Parsed]:
         """Every document of ``files`` (sections and passages too, unless ``base`` already holds
         it unchanged), or why a file gave none."""
-        known = {(i["content_hash"], i["source"]) for i in base.iter_document_info()} if base is not None else set()
+        infos = list(base.iter_document_info()) if base is not None else []
+        known = {(i["content_hash"], i["source"]) for i in infos}
+        owners = {i["doc_id"]: i["collection"] for i in infos}  # whose each doc_id is
         parsed: list[_Parsed] = []
         for done, source_file in enumerate(files):
             if progress:
@@ -237,7 +261,11 @@ class KnowledgeBase:
                     if isinstance(item, InputFileError):
                         parsed.append(_Parsed(skipped=Skipped.from_error(item, sources.get(path.resolve(), path))))
                         continue
-                    doc = _placed(item, source_file.manifest_entry, collection, sources.get(path.resolve()))
+                    entry_meta = {**(source_file.manifest_entry or {}), **metadata.get(path.resolve(), {})}
+                    doc = _placed(item, entry_meta or None, collection, sources.get(path.resolve()))
+                    if owners.setdefault(doc.doc_id, collection) != collection:  # the text is in another collection
+                        doc.doc_id = collection_doc_id(collection, doc.content_hash)
+                        owners.setdefault(doc.doc_id, collection)
                     entry = _Parsed(doc=doc)
                     if (doc.content_hash, doc.source) not in known:
                         self._chunk(entry)
@@ -261,11 +289,11 @@ class KnowledgeBase:
         report = IngestReport(index_dir=str(self.index_dir), skipped=list(skipped))
         report.results = [FileResult(s.path, "skipped", s.reason) for s in skipped]
         plan = _Plan(report)
-        by_hash: dict[str, str] = {}
+        by_hash: dict[tuple[str, str], str] = {}  # (collection, content hash) -> source
         by_source: dict[str, str] = {}
         if base is not None:
             for info in base.iter_document_info():
-                by_hash[info["content_hash"]] = info["source"]
+                by_hash[info["collection"], info["content_hash"]] = info["source"]
                 by_source[info["source"]] = info["doc_id"]
         for entry in parsed:
             if entry.skipped is not None:
@@ -274,13 +302,14 @@ class KnowledgeBase:
                 report.results.append(FileResult(entry.skipped.path, status, entry.skipped.reason))
                 continue
             doc = entry.doc
-            if doc.content_hash in by_hash:
-                if by_hash[doc.content_hash] == doc.source:
+            same = by_hash.get((doc.collection, doc.content_hash))
+            if same is not None:
+                if same == doc.source:
                     report.unchanged.append(doc.doc_id)
                     report.results.append(FileResult(doc.source, "unchanged", "", doc.doc_id))
                 else:
-                    report.duplicates.append(Duplicate(doc.source, by_hash[doc.content_hash], doc.doc_id))
-                    reason = f"内容与已有文档相同：{Path(by_hash[doc.content_hash].partition('#L')[0]).name}"
+                    report.duplicates.append(Duplicate(doc.source, same, doc.doc_id))
+                    reason = f"内容与本知识库中已有文档相同：{Path(same.partition('#L')[0]).name}"
                     report.results.append(FileResult(doc.source, "duplicate", reason, doc.doc_id))
                     if doc.source in by_source:  # edited into a copy of another document
                         plan.removed.add(by_source.pop(doc.source))
@@ -299,7 +328,7 @@ class KnowledgeBase:
             else:
                 report.added.append(doc.doc_id)
                 report.results.append(FileResult(doc.source, "added", "", doc.doc_id))
-            by_hash[doc.content_hash] = doc.source
+            by_hash[doc.collection, doc.content_hash] = doc.source
             by_source[doc.source] = doc.doc_id
             plan.new_docs.append((doc, entry.sections))
             plan.new_passages.extend(entry.passages)

@@ -34,6 +34,25 @@ def test_same_content_under_another_name_is_a_duplicate(tmp_path, seed_text, sto
     assert report.total_documents == 1
 
 
+def test_duplicates_are_per_collection(tmp_path, seed_text, store):
+    """The same text may live in two collections (issue 21): each copy its own doc_id, its own
+    passages; within one collection it is still a duplicate, named by that collection's file."""
+    kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
+    first = kb.ingest([SEED], collection="甲")
+    copy = tmp_path / "copy.txt"
+    copy.write_text(seed_text, encoding="utf-8")
+    second = kb.ingest([copy], collection="乙")
+    assert len(second.added) == 1 and not second.duplicates and second.added != first.added
+    again = tmp_path / "again.txt"
+    again.write_text(seed_text, encoding="utf-8")
+    third = kb.ingest([again], collection="乙")
+    assert [(Path(d.duplicate_of).name, d.doc_id) for d in third.duplicates] == [("copy.txt", second.added[0])]
+    assert kb.ingest([copy], collection="乙").unchanged == second.added  # the derived id is stable
+    by_collection = {info["collection"]: doc_id for doc_id, info in kb.searcher().docs.items()}
+    assert by_collection == {"甲": first.added[0], "乙": second.added[0]}
+    assert {p.doc_id for p in kb.passages()} == set(by_collection.values())
+
+
 def test_unchanged_reingest_writes_nothing(tmp_path, store):
     kb = fake_kb(tmp_path / "idx", **store.fresh().kb_kwargs())
     first = kb.ingest([SEED])

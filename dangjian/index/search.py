@@ -155,27 +155,38 @@ class Searcher:
                 ok_docs[i] = False
         return ok_docs
 
-    def _named_docs(self, query: Query) -> np.ndarray | None:
-        """The documents a question names (“二十大报告里…”, “党章规定…”), if any."""
+    def _named_docs(self, query: Query, allowed: np.ndarray | None = None) -> np.ndarray | None:
+        """The documents a question names (“二十大报告里…”, “党章规定…”), if any, among those
+        ``allowed`` (a document the caller may not see names nothing)."""
         names = mentioned_aliases(query.norm, self._alias_docs)
         if not names:
             return None
         ok_docs = np.zeros(len(self._doc_ids), dtype=bool)
         for name in names:
             ok_docs[self._alias_docs[name]] = True
-        return ok_docs
+        if allowed is not None:
+            ok_docs &= allowed
+        return ok_docs if ok_docs.any() else None
+
+    def _titles_of(self, allowed: np.ndarray | None) -> set[str]:
+        """The title names of the documents ``allowed`` (all of them: ``self._titles``)."""
+        if allowed is None:
+            return self._titles
+        return {title_name(self.docs[self._doc_ids[i]].get("title", "")) for i in np.flatnonzero(allowed)} - {""}
 
     # --- ranking ---------------------------------------------------------------------------
 
-    def _on_topic(self, query: Query, found: _Candidates, ranked: list[int]) -> bool:
+    def _on_topic(self, query: Query, found: _Candidates, ranked: list[int], allowed: np.ndarray | None = None) -> bool:
         """Whether a question is plainly about the corpus, so it is answered whatever the
         confidence (a question naming a document is too): it contains a document's title
         (“潘淑是哪里人？”); or its best passage by words is one of its two best by meaning and
         shares some of its words — off-topic questions almost never make the two retrievers agree
         (0 of 70 held-out and probe questions; a single shared word such as “文件” in a licence
-        note is not agreement); or a candidate contains a method name or quoted phrase it uses."""
+        note is not agreement); or a candidate contains a method name or quoted phrase it uses.
+        Titles count only among the documents ``allowed`` (a key limited to some collections
+        learns nothing of the others' titles from whether its question is declined)."""
         return (
-            mentions_title(query.norm, self._titles)
+            mentions_title(query.norm, self._titles_of(allowed))
             or (
                 found.match >= AGREEMENT_MATCH
                 and len(found.lex_ids) > 0
@@ -260,18 +271,17 @@ class Searcher:
         started = time.perf_counter()
         query = question if isinstance(question, Query) else self.analyse(question)
         allowed = self._allowed(filters)
-        named = self._named_docs(query)
+        named = self._named_docs(query, allowed)
+        scope = allowed
         if named is not None:
-            narrowed = named if allowed is None else allowed & named
-            if narrowed.any():
-                allowed = narrowed
+            allowed = named
         found = self._candidates(query, allowed)
         fused = self._fuse(query, found)
         ranked = self._rank(query, found, fused)
         abstained = not ranked or (
             found.confidence < self.threshold
             and found.match < self.lexical_guard
-            and not (named is not None or self._on_topic(query, found, ranked))
+            and not (named is not None or self._on_topic(query, found, ranked, scope))
         )
         fact = None
         if not abstained and self.settings.fact_check:

@@ -1,9 +1,9 @@
 """``.zip`` archives: every member is ingested like a file of its own and named by its path inside
 the archive (``报告.zip!/2023/总结.docx``); nested archives are opened up to ``MAX_DEPTH``.
 
-Limits, checked on the declared sizes before anything is written and again on the bytes really
-read (a header can lie): member count, total uncompressed size, one member's size and its
-compression ratio. A file over them is refused as a whole (a bomb), with a Chinese message.
+Limits (``limits.py``), checked on the declared sizes before anything is written and again on the
+bytes really read (a header can lie): member count, total uncompressed size, one member's size and
+the compression ratios. A file over them is refused as a whole (a bomb), with a Chinese message.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputFileError
 from ..schema import Document
 from .common import check_file
+from .limits import bomb, check_parts, current
 
-MAX_MEMBERS = 2000
-MAX_TOTAL_MB = 1024
-MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MB
 MAX_DEPTH = 3  # an archive inside an archive inside an archive
 ARCHIVE_SUFFIXES = (".zip",)
 
@@ -35,28 +33,14 @@ def _name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def _refuse(path: object, reason: str) -> InputFileError:
-    return InputFileError(path, f"{reason}，疑似压缩炸弹，已拒绝；请解压后分批导入", code="zip_bomb")
-
-
-def _members(path: Path, zf: zipfile.ZipFile, max_file_mb: float) -> list[tuple[zipfile.ZipInfo, str]]:
+def _members(path: Path, zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, str]]:
     infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise InputFileError(
-            path,
-            f"压缩包里有 {len(infos):,} 个条目，超过上限 {MAX_MEMBERS:,} 个；请解压后分批导入",
-            code="too_many_files",
-        )
-    total = sum(i.file_size for i in infos)
-    if total > MAX_TOTAL_MB * 1024 * 1024:
-        raise _refuse(path, f"压缩包解压后共 {total / 1048576:,.0f} MB，超过上限 {MAX_TOTAL_MB} MB")
+    check_parts(path, infos)
     members = []
     for info in infos:
         if info.is_dir():
             continue
         name = _name(info)
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise _refuse(path, f"其中的 {name} 压缩比异常（{info.file_size // max(info.compress_size, 1):,}:1）")
         parts = PurePosixPath(name).parts
         if any(p.startswith(".") or p == "__MACOSX" for p in parts):
             continue  # hidden files and macOS resource forks, as in folders
@@ -71,7 +55,7 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: in
         while chunk := src.read(1 << 20):
             written += len(chunk)
             if written > limit:
-                raise _refuse(source, "解压出的内容超过了声明的大小或上限")
+                raise bomb(source, "解压出的内容超过了声明的大小或上限")
             dst.write(chunk)
     return written
 
@@ -85,14 +69,14 @@ def iter_archive(
     check_file(path, max_file_mb=max_file_mb)
     label = str(path)
     if depth >= MAX_DEPTH:
-        raise _refuse(label, f"压缩包嵌套超过 {MAX_DEPTH} 层")
+        raise bomb(label, f"压缩包嵌套超过 {MAX_DEPTH} 层")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise InputFileError(path, "不是有效的 .zip 压缩包（文件已损坏或被截断）", code="corrupt_file") from None
     with zf, tempfile.TemporaryDirectory(prefix="dangjian-zip-") as tmp:
-        members = _members(path, zf, max_file_mb)
-        budget = MAX_TOTAL_MB * 1024 * 1024
+        members = _members(path, zf)
+        budget = current().max_unpacked_bytes
         file_limit = int(max_file_mb * 1024 * 1024)
         for n, (info, name) in enumerate(members):
             source = f"{label}!/{name}"

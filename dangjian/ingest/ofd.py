@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import statistics
+import zipfile
 from pathlib import Path
 
 from ..errors import InputFileError
 from ..schema import Document
 from .common import check_file, make_document
 from .layout import Line, Page, assemble
+from .limits import check_parts
 
 MIN_CHARS = 20  # fewer readable characters than this: not a document (a certificate, a scan)
 _SPACE_RE = re.compile(
@@ -79,6 +81,12 @@ def load_ofd(path: Path, *, max_file_mb: float) -> Document:
         raise InputFileError(
             path, "读取 .ofd 需要 ofdkit；请运行 pip install ofdkit 后重试", code="converter_missing"
         ) from None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        infos = []  # ofdkit says what is wrong with it
+    check_parts(path, infos)  # an OFD is a zip package: the same limits as .docx
     try:
         with ofdkit.open(path) as ofd:
             if ofd.invoice() is not None:

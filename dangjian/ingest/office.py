@@ -12,11 +12,11 @@ from pathlib import Path
 from ..errors import InputFileError
 from ..schema import Document
 from .common import check_file, join_lines, make_document
+from .limits import check_parts
 
-# Limits that keep a hostile .docx (zip bomb) from exhausting memory. Real documents stay far
-# below them: a 500-page report has a word/document.xml of a few MB.
+# Beside the package limits of ``limits.py`` (parts, total size, ratio): real documents stay far
+# below this one; a 500-page report has a word/document.xml of a few MB.
 MAX_XML_BYTES = 64 * 1024 * 1024
-MAX_RATIO = 100  # uncompressed / compressed, for parts over 1 MB
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE_RE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.I)
 
@@ -39,17 +39,8 @@ def _check_zip(path: Path) -> None:
     names = {i.filename for i in infos}
     if "word/document.xml" not in names:
         raise InputFileError(path, "不是 Word 文档（压缩包里没有 word/document.xml）", code="corrupt_file")
-    xml_total = 0
-    for info in infos:
-        if info.filename.endswith((".xml", ".rels")):
-            xml_total += info.file_size
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InputFileError(
-                path,
-                f"文件内部的 {info.filename} 压缩比异常（{info.file_size // max(info.compress_size, 1)}:1），"
-                "疑似压缩炸弹，已拒绝",
-                code="zip_bomb",
-            )
+    check_parts(path, infos)
+    xml_total = sum(i.file_size for i in infos if i.filename.endswith((".xml", ".rels")))
     if xml_total > MAX_XML_BYTES:
         raise InputFileError(
             path,

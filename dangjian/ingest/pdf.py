@@ -17,6 +17,7 @@ from ..errors import InputFileError
 from ..schema import Document
 from .common import check_file, make_document
 from .layout import Line, Page, assemble
+from .limits import check_pdf_pages, current
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), as ``KnowledgeBase.ingest`` takes
 
@@ -97,6 +98,17 @@ def _needs_ocr(lines: list[Line], has_image: bool) -> bool:
     return readable < MIN_PAGE_CHARS and (has_image or bool(_CID_RE.search(text)))
 
 
+def _declared_pages(document) -> int:
+    """The page count the page tree declares (0 when it cannot be read)."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        count = resolve1(resolve1(document.catalog["Pages"]).get("Count"))
+        return count if isinstance(count, int) else 0
+    except Exception:  # noqa: BLE001 - a damaged tree is found when the pages are read
+        return 0
+
+
 def load_pdf(path: Path, *, max_file_mb: float, progress: Progress | None = None) -> Document:
     """A PDF: the text layer where a page has one, OCR for the pages that are scans."""
     check_file(path, max_file_mb=max_file_mb)
@@ -115,13 +127,18 @@ def load_pdf(path: Path, *, max_file_mb: float, progress: Progress | None = None
             resources = PDFResourceManager()
             device = PDFPageAggregator(resources, laparams=None)  # raw characters, our own layout
             interpreter = PDFPageInterpreter(resources, device)
+            limits = current()
+            check_pdf_pages(path, _declared_pages(document), limits)
             for page in PDFPage.create_pages(document):
+                check_pdf_pages(path, len(pages) + 1, limits)  # the declared count can lie
                 interpreter.process_page(page)
                 layout = device.get_result()
                 lines = _page_lines(layout)
                 if _needs_ocr(lines, _has_image(layout)):
                     scanned.append(len(pages))
                 pages.append((layout.height, lines))
+    except InputFileError:
+        raise
     except PDFPasswordIncorrect:
         raise InputFileError(
             path, "PDF 已加密（需要密码才能打开），请先解除密码保护后再导入", code="encrypted_file"

@@ -11,29 +11,16 @@ from __future__ import annotations
 
 import io
 import tempfile
-import zipfile
 from pathlib import Path
 
 from ..errors import InputFileError
 from ..schema import Document
 from .common import check_file, join_lines, make_document
-from .office import MAX_RATIO, soffice_convert
+from .limits import check_package
+from .office import soffice_convert
 
 MAX_CELLS = 2_000_000
 _NUMBERISH = set("0123456789.,-+%￥¥$ ")
-
-
-def _check_package(path: Path, kind: str) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputFileError(
-            path, f"不是有效的 {kind} 文件（文件已损坏、被截断或已加密）", code="corrupt_file"
-        ) from None
-    for info in infos:
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InputFileError(path, f"文件内部的 {info.filename} 压缩比异常，疑似压缩炸弹，已拒绝", code="zip_bomb")
 
 
 def _cell(value) -> str:
@@ -76,7 +63,7 @@ def table_lines(rows: list[list[str]]) -> list[tuple[str, str, int | None]]:
 def _xlsx_lines(path: Path) -> list[tuple[str, str, int | None]]:
     import openpyxl
 
-    _check_package(path, ".xlsx")
+    check_package(path, ".xlsx")
     try:
         # A file object: openpyxl would refuse an OOXML package named .et by its extension.
         book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
@@ -106,7 +93,7 @@ def _xlsx_lines(path: Path) -> list[tuple[str, str, int | None]]:
 def _pptx_lines(path: Path) -> list[tuple[str, str, int | None]]:
     from pptx import Presentation
 
-    _check_package(path, ".pptx")
+    check_package(path, ".pptx")
     try:
         deck = Presentation(str(path))
     except Exception as exc:

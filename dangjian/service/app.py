@@ -27,6 +27,7 @@ from ..progress import LineProgress
 from .errors import ERRORS, install_error_handlers
 from .keys import KeyStore
 from .middleware import RequestMiddleware
+from .quotas import CiteQuotas
 from .routes import api_routers
 
 log = logging.getLogger("dangjian.service")
@@ -69,6 +70,11 @@ def create_app(
         app.state.kb = knowledge
         app.state.catalogue = Catalogue(knowledge)
         app.state.keys = KeyStore(knowledge.index_dir)
+        if not app.state.keys.check():  # logged as an error; keyed requests answer 503 until fixed
+            log.error("the API keys file is broken: requests with a key are refused (503) until it is fixed")
+        app.state.quotas = CiteQuotas(
+            per_minute=settings.cite_requests_per_minute, chars_per_doc_day=settings.cite_chars_per_doc_day
+        )
         app.state.settings = settings
         app.state.llm = configured_model(settings)
         app.state.jobs = JobQueue(knowledge.index_dir)  # fails what a previous process left running
@@ -108,6 +114,7 @@ def create_app(
     app.add_middleware(
         RequestMiddleware,
         max_upload_mb=settings.max_upload_mb,
+        max_json_kb=settings.max_json_kb,
         requests=requests,
         latency=latency,
         log_questions=settings.log_questions,

@@ -4,44 +4,41 @@ base and its catalogue; and the mapping of library results to the public models.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from ..catalogue import Catalogue
-from ..errors import DangjianError
 from ..index.search import Searcher
 from ..jobs import Job, JobQueue
 from ..kb import KnowledgeBase
 from ..methods import MethodCard
 from ..schema import Filters, Hit
 from . import schemas
-from .keys import ANONYMOUS, Principal
+from .errors import public_text
+from .keys import Principal, check_writer, identify
 
 
 def principal(request: Request) -> Principal:
-    """Who is asking, from ``Authorization: Bearer <key>`` or ``X-API-Key``."""
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-    if key:
-        found = request.app.state.keys.principal(key.strip())
-        if found is None:
-            raise DangjianError("API 密钥无效或已被撤销", code="unauthorized")
-        return found
-    if request.app.state.settings.require_key:
-        raise DangjianError(
-            "需要 API 密钥：请在请求头加 Authorization: Bearer 密钥（管理员用 dangjian keys create 创建）",
-            code="unauthorized",
-        )
-    return ANONYMOUS
+    """Who is asking, from ``Authorization: Bearer <key>`` or ``X-API-Key``; a cite-role key is
+    counted against its per-minute limit here, once per request."""
+    who = identify(request.app.state, request.headers.get("authorization", ""), request.headers.get("x-api-key", ""))
+    if who.role == "cite":
+        request.app.state.quotas.count_request(who)
+    return who
 
 
 def writer(who: Annotated[Principal, Depends(principal)]) -> Principal:
-    if who.key_id is None:
-        raise DangjianError("上传和删除需要编辑或管理员的 API 密钥", code="unauthorized")
-    if not who.can_write:
-        raise DangjianError(f"这个密钥的角色是 {who.role}，不能上传或删除文档", code="forbidden")
-    return who
+    return check_writer(who)
+
+
+def delivered(request: Request, who: Principal, *groups: Iterable[Any]) -> None:
+    """Count the text a response gives a cite-role key (each item has ``doc_id``, ``start`` and
+    ``end``: hits, citations, references); ``RateLimited`` over its daily cap."""
+    if who.role == "cite":
+        request.app.state.quotas.deliver(who, [(x.doc_id, x.start, x.end) for group in groups for x in group])
 
 
 def snapshot(request: Request) -> Searcher:
@@ -117,7 +114,15 @@ def passage_out(hit: Hit) -> schemas.Passage:
     )
 
 
-def summary_out(info: dict[str, Any]) -> schemas.DocumentSummary:
+def public_source(source: str) -> str:
+    """A document's source as responses show it: the file's name, never a server folder
+    (``报告.zip!/2023/总结.docx`` and ``导出.jsonl#L12`` keep their inner part)."""
+    outer, bang, inner = source.partition("!/")
+    path, sep, line = outer.partition("#L")
+    return PurePath(path).name + sep + line + bang + inner
+
+
+def summary_out(info: dict[str, Any], who: Principal) -> schemas.DocumentSummary:
     return schemas.DocumentSummary(
         doc_id=info["doc_id"],
         title=info["title"],
@@ -125,15 +130,42 @@ def summary_out(info: dict[str, Any]) -> schemas.DocumentSummary:
         type=info.get("type"),
         year=info.get("year"),
         file_type=info["file_type"],
-        source=info["source"],
+        source=public_source(info["source"]) if who.key_id is not None else None,
     )
 
 
-def ingest_out(report) -> schemas.IngestResult:
-    return schemas.IngestResult(**report.to_dict())
+def public_report(data: dict[str, Any], who: Principal, snap: Searcher | None) -> dict[str, Any]:
+    """An ingest report as a caller may see it: file names instead of server paths, and for a
+    key limited to some collections, totals over those collections only."""
+    data = dict(data)
+    data["index_dir"] = PurePath(data.get("index_dir") or "").name
+    data["duplicates"] = [
+        {**d, "source": public_source(d["source"]), "duplicate_of": public_source(d["duplicate_of"])}
+        for d in data.get("duplicates", [])
+    ]
+    data["skipped"] = [
+        {**d, "path": public_source(d["path"]), "reason": public_text(d["reason"])} for d in data.get("skipped", [])
+    ]
+    if "results" in data:
+        data["results"] = [
+            {**r, "name": public_source(r["name"]), "reason": public_text(r["reason"])} for r in data["results"]
+        ]
+    if who.collections is not None and snap is not None:
+        visible = [d for d, info in snap.docs.items() if who.sees(info["collection"])]
+        data["total_documents"] = len(visible)
+        data["total_passages"] = sum(snap.passage_counts[d] for d in visible)
+    return data
 
 
-def job_out(job: Job) -> schemas.Job:
+def ingest_out(report, who: Principal, kb: KnowledgeBase) -> schemas.IngestResult:
+    return schemas.IngestResult(**public_report(report.to_dict(), who, kb.searcher()))
+
+
+def job_out(job: Job, who: Principal, snap: Searcher | None = None) -> schemas.Job:
     data = job.to_dict()
     data.pop("staging", None)
+    data["files"] = [{**row, "reason": public_text(row.get("reason") or "")} for row in data["files"]]
+    data["error"] = public_text(data["error"]) if data.get("error") else None
+    if data.get("report"):
+        data["report"] = public_report(data["report"], who, snap)
     return schemas.Job.model_validate(data)

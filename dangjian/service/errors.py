@@ -4,6 +4,8 @@ message and the right status. Installed once by ``create_app``."""
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,13 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import DangjianError, IndexCorruptError, IndexNotFoundError
 from . import schemas
-from .middleware import error_response
 
 log = logging.getLogger("dangjian.service")
 
 # The error responses every route declares (the OpenAPI schema is complete and fuzzed).
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": schemas.ErrorResponse} for code in (400, 401, 403, 404, 405, 409, 413, 422, 500, 503)
+    code: {"model": schemas.ErrorResponse} for code in (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
 }
 _STATUS = {
     "document_not_found": 404,
@@ -30,15 +31,43 @@ _STATUS = {
     "forbidden": 403,
     "too_large": 413,
     "collection_exists": 409,
+    "rate_limited": 429,
+    "keys_unavailable": 503,
 }
+INDEX_BUSY = "另一个导入任务正在写入索引，请等它完成后再试"
+# An absolute path (POSIX or Windows) in a message: shown as its last component.
+_PATH_RE = re.compile(r"(?<![\w:/.])(?:/|[A-Za-z]:\\)[^\s，。；：、（）“”\"'<>|]+")
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape of every 4xx/5xx: ``{"error": {"code", "message"}}``."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def public_text(text: str) -> str:
+    """``text`` with every absolute server path replaced by its last component (file names
+    stay, folders of the server do not)."""
+    return _PATH_RE.sub(lambda m: PurePath(m.group(0).rstrip("/\\")).name or "（路径）", text)
+
+
+def status_of(exc: DangjianError) -> int:
+    if isinstance(exc, IndexNotFoundError | IndexCorruptError):
+        return 503
+    return _STATUS.get(exc.code, 400)
+
+
+def dangjian_error_response(exc: DangjianError) -> JSONResponse:
+    """A library error as the service shows it: its status, no server path in the message."""
+    message = INDEX_BUSY if exc.code == "index_busy" else public_text(exc.message)
+    retry = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(int(retry))} if retry is not None else None
+    return error_response(status_of(exc), exc.code, message, headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DangjianError)
     async def dangjian_error(request: Request, exc: DangjianError) -> JSONResponse:
-        if isinstance(exc, IndexNotFoundError | IndexCorruptError):
-            return error_response(503, exc.code, exc.message)
-        return error_response(_STATUS.get(exc.code, 400), exc.code, exc.message)
+        return dangjian_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -48,6 +77,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return error_response(404, "not_found", f"没有这个地址：{request.url.path}")
+        if exc.status_code == 413:
+            return error_response(413, "too_large", str(exc.detail))
         if exc.status_code == 405:
             return error_response(405, "method_not_allowed", f"{request.url.path} 不支持 {request.method} 请求")
         return error_response(exc.status_code, "http_error", f"请求无法处理（HTTP {exc.status_code}）")
@@ -68,6 +99,8 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     err = errors[0]
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
     name = ".".join(loc)
+    if len(name) > 60:  # a field name is user input too
+        name = name[:60] + "…"
     field = _FIELD_NAMES.get(loc[-1], name) if loc else "请求体"
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
@@ -90,5 +123,11 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
         )
         return f"{field}{word} {bound}"
     if kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_attributes_type":
-        return f"{field}的类型不对（{err.get('input')!r}）"
+        return f"{field}的类型不对（{excerpt(err.get('input'))}）"
     return f"{field}不正确"
+
+
+def excerpt(value: Any, limit: int = 40) -> str:
+    """A bounded excerpt of what was sent (a validation error never echoes a whole body)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text):,} 字符）"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -19,6 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import DangjianError
+from ..naming import check_collection_name
+
+log = logging.getLogger("dangjian.service")
 
 ROLES = ("reader", "cite", "editor", "admin")
 WRITERS = ("editor", "admin")
@@ -71,6 +75,15 @@ class KeyStore:
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._records: dict[str, KeyRecord] = {}
+        self._broken: float | None = None  # the mtime of a broken file already logged
+
+    def check(self) -> bool:
+        """Whether the keys file can be read (a broken one is logged as an error)."""
+        try:
+            self._load()
+        except DangjianError:
+            return False
+        return True
 
     def _load(self) -> dict[str, KeyRecord]:
         with self._lock:
@@ -80,9 +93,23 @@ class KeyStore:
                 self._mtime, self._records = None, {}
                 return self._records
             if mtime != self._mtime:
-                rows = json.loads(self.path.read_text(encoding="utf-8"))
-                self._records = {r["key_id"]: KeyRecord(**r) for r in rows}
-                self._mtime = mtime
+                try:
+                    rows = json.loads(self.path.read_text(encoding="utf-8"))
+                    records = {r["key_id"]: KeyRecord(**r) for r in rows}
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    if self._broken != mtime:
+                        log.error(
+                            "API keys file %s is broken (%s: %s): keyed requests answer 503 until it is fixed",
+                            self.path,
+                            type(exc).__name__,
+                            exc,
+                        )
+                        self._broken = mtime
+                    raise DangjianError(
+                        "API 密钥文件 keys.json 已损坏，暂时无法验证密钥；请管理员检查或重新创建密钥",
+                        code="keys_unavailable",
+                    ) from None
+                self._records, self._mtime, self._broken = records, mtime, None
             return self._records
 
     def records(self) -> list[KeyRecord]:
@@ -92,6 +119,8 @@ class KeyStore:
         """A new key (returned once, never stored in clear)."""
         if role not in ROLES:
             raise DangjianError(f"不认识的角色：{role}；可选 {'、'.join(ROLES)}", code="bad_role")
+        if collections:
+            collections = [check_collection_name(c) for c in collections]
         key_id = secrets.token_hex(4)
         key = f"dj_{key_id}_{secrets.token_urlsafe(24)}"
         record = KeyRecord(key_id, role, _digest(key), sorted(set(collections)) if collections else None, name)
@@ -120,3 +149,30 @@ class KeyStore:
         tmp.write_text(json.dumps([asdict(r) for r in records], ensure_ascii=False, indent=2), encoding="utf-8")
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
+
+
+def identify(state, authorization: str, api_key: str) -> Principal:
+    """Who presents these headers (``Authorization: Bearer <key>`` or ``X-API-Key``), for the
+    service whose ``app.state`` is ``state``: a ``DangjianError`` for an invalid key, or for none
+    where ``require_key`` is set."""
+    key = authorization[7:].strip() if authorization.lower().startswith("bearer ") else api_key
+    key = key.strip()
+    if key:
+        found = state.keys.principal(key)
+        if found is None:
+            raise DangjianError("API 密钥无效或已被撤销", code="unauthorized")
+        return found
+    if state.settings.require_key:
+        raise DangjianError(
+            "需要 API 密钥：请在请求头加 Authorization: Bearer 密钥（管理员用 dangjian keys create 创建）",
+            code="unauthorized",
+        )
+    return ANONYMOUS
+
+
+def check_writer(who: Principal) -> Principal:
+    if who.key_id is None:
+        raise DangjianError("上传和删除需要编辑或管理员的 API 密钥", code="unauthorized")
+    if not who.can_write:
+        raise DangjianError(f"这个密钥的角色是 {who.role}，不能上传或删除文档", code="forbidden")
+    return who

@@ -1,5 +1,6 @@
-"""Per-request bookkeeping as one plain ASGI middleware: a request id, the body size limit,
-Prometheus counters, and one JSON log line per request.
+"""Per-request bookkeeping as one plain ASGI middleware: a request id, the body limits and the
+key check that comes before a body is read (``bodies.py``), Prometheus counters, and one JSON log
+line per request.
 
 Plain ASGI rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs every
 request through extra tasks and memory streams on the event loop, which under load is the one
@@ -21,7 +22,11 @@ import uuid
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
-from starlette.responses import JSONResponse
+
+from ..errors import DangjianError
+from . import bodies
+from .errors import dangjian_error_response, error_response
+from .keys import check_writer, identify
 
 access_log = logging.getLogger("dangjian.access")
 
@@ -29,10 +34,19 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestMiddleware:
-    def __init__(self, app, *, max_upload_mb: float, requests: Counter, latency: Histogram, log_questions: bool):
+    def __init__(
+        self,
+        app,
+        *,
+        max_upload_mb: float,
+        max_json_kb: float = 256,
+        requests: Counter,
+        latency: Histogram,
+        log_questions: bool,
+    ):
         self.app = app
         self.max_upload_mb = max_upload_mb
-        self.max_body_bytes = (max_upload_mb + 1) * 1024 * 1024  # a megabyte of form fields around the file
+        self.max_json_kb = max_json_kb
         self.requests = requests
         self.latency = latency
         self.log_questions = log_questions
@@ -46,21 +60,43 @@ class RequestMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex[:16]
         status = 500
+        responded = [False]
 
         async def send_with_id(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded[0] = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            size = headers.get(b"content-length", b"")
-            if size.isdigit() and int(size) > self.max_body_bytes:
-                too_large = f"请求太大（{int(size) / 1048576:.1f} MB），上限 {self.max_upload_mb:g} MB"
-                await error_response(413, "too_large", too_large)(scope, receive, send_with_id)
-            else:
+            refused = await self._refused(scope, headers)
+            if refused is not None:
+                await refused(scope, receive, send_with_id)
+                return
+            receive = bodies.counting(
+                receive, bodies.body_limit(scope, max_upload_mb=self.max_upload_mb, max_json_kb=self.max_json_kb)
+            )
+            if scope["method"] in _WITH_BODY and bodies.is_json(headers):
+                try:
+                    body, gone = await bodies.read_body(receive)
+                    if not gone:
+                        bodies.check_json(body)
+                except bodies.BodyTooLarge as exc:
+                    await error_response(413, "too_large", exc.detail)(scope, receive, send_with_id)
+                    return
+                except bodies.BodyTooComplex as exc:
+                    await error_response(413, "too_complex", exc.message)(scope, receive, send_with_id)
+                    return
+                receive = bodies.replay(body, receive)
+            try:
                 await self.app(scope, receive, send_with_id)
+            except bodies.BodyTooLarge as exc:  # read by something that did not turn it into a response
+                if not responded[0]:
+                    await error_response(413, "too_large", exc.detail)(scope, receive, send_with_id)
+                else:
+                    raise
         finally:
             took = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -80,7 +116,28 @@ class RequestMiddleware:
                     line["question"] = question
                 access_log.info(json.dumps(line, ensure_ascii=False))
 
+    async def _refused(self, scope, headers: dict[bytes, bytes]):
+        """A response for a request refused before its body is read: a declared size over the
+        limit, or a key that is missing, invalid or not allowed where one will be needed."""
+        limit = bodies.body_limit(scope, max_upload_mb=self.max_upload_mb, max_json_kb=self.max_json_kb)
+        size = headers.get(b"content-length", b"")
+        if size.isdigit() and int(size) > limit:
+            return error_response(413, "too_large", bodies.too_large_message(int(size), limit))
+        if not scope["path"].startswith("/api/") or scope["method"] not in _WITH_BODY:
+            return None  # nothing to read first: the route's own dependency decides
+        state = scope["app"].state
+        upload = (scope["method"], scope["path"].rstrip("/")) == bodies.UPLOAD_ROUTE
+        try:
+            who = identify(
+                state,
+                headers.get(b"authorization", b"").decode("latin-1"),
+                headers.get(b"x-api-key", b"").decode("latin-1"),
+            )
+            if upload:
+                check_writer(who)
+        except DangjianError as exc:
+            return dangjian_error_response(exc)
+        return None
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    """The one error shape of every 4xx/5xx: ``{"error": {"code", "message"}}``."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+_WITH_BODY = ("POST", "PUT", "PATCH", "DELETE")

@@ -225,7 +225,7 @@ class DocumentSummary(BaseModel):
     type: str | None
     year: int | None
     file_type: str
-    source: str
+    source: str | None = Field(description="原文件名（不含服务器路径）；匿名读取时不显示")
 
 
 class DocumentList(BaseModel):

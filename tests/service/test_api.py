@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dangjian.service import create_app
+from dangjian.service.keys import KeyStore
 
 from ..conftest import CORPUS
 from .live import live_server
@@ -208,7 +209,10 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(index_dir, store):
     app = create_app(store.settings(max_upload_mb=0.5), kb=store.kb(index_dir))
     with TestClient(app) as c:
         error = error_of(c.post("/api/v1/ask", content=b"x" * (2 * 1024 * 1024)), 413)
-    assert "请求太大（2.0 MB），上限 0.5 MB" in error["message"]
+        assert "请求太大（2 MB），上限 256 KB" in error["message"]  # a question needs no megabytes
+        headers = {"Authorization": f"Bearer {KeyStore(index_dir).create('editor')}"}
+        error = error_of(c.post("/api/v1/documents", content=b"x" * (2 * 1024 * 1024), headers=headers), 413)
+        assert "请求太大（2 MB），上限 1.5 MB" in error["message"]
 
 
 def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
@@ -221,7 +225,6 @@ def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
 
 def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path, store):
     """Every `curl` line of the README, run by bash against a live `dangjian serve`."""
-    from dangjian.service.keys import KeyStore
 
     from ..conftest import REPO
 

@@ -14,6 +14,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from dangjian.naming import collection_id
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
@@ -72,7 +73,7 @@ def test_a_bad_file_in_a_batch_is_reported_and_the_good_ones_indexed(client, key
     found = client.get("/api/v1/search", params={"q": "楼栋议事会由谁召集", "k": 50}).json()
     assert rows["楼栋.txt"]["doc_id"] in {h["doc_id"] for h in found["hits"] + found["related"]}
     # the indexed file is kept; nothing else stays, staged or not
-    assert sorted(p.name for p in (uploads(home) / "任务").iterdir()) == ["楼栋.txt"]
+    assert sorted(p.name for p in (uploads(home) / collection_id("任务")).iterdir()) == ["楼栋.txt"]
     assert not any((uploads(home) / ".staging").iterdir())
     # the same file again: unchanged, nothing embedded, the stored original untouched
     again = finished(client, keys["editor"], post(client, keys["editor"], [("楼栋.txt", GOOD.encode())]))
@@ -88,7 +89,7 @@ def test_an_edited_upload_replaces_its_original_only_once_indexed(client, keys, 
     job = finished(client, keys["editor"], post(client, keys["editor"], [("替换.txt", edited)]))
     assert [row["status"] for row in job["files"]] == ["updated"]
     assert job["files"][0]["doc_id"] != first["files"][0]["doc_id"]
-    assert (uploads(home) / "任务" / "替换.txt").read_bytes() == edited
+    assert (uploads(home) / collection_id("任务") / "替换.txt").read_bytes() == edited
 
 
 def test_two_uploads_at_once_are_queued_and_both_end_done(client, keys, home, store):
@@ -149,7 +150,7 @@ def test_a_job_that_fails_leaves_no_files_and_the_index_as_it_was(client, keys, 
     monkeypatch.setattr(kb, "ingest", broken)
     job = finished(client, keys["editor"], post(client, keys["editor"], [("失败.txt", f"{GOOD}失败。".encode())]))
     assert job["state"] == "failed" and "内部错误" in job["error"]
-    assert not (uploads(home) / "任务" / "失败.txt").exists()
+    assert not (uploads(home) / collection_id("任务") / "失败.txt").exists()
     assert not any((uploads(home) / ".staging").iterdir())
     after = client.get("/api/v1/health").json()
     assert (after["documents"], after["passages"]) == (before["documents"], before["passages"])

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from dangjian.naming import collection_id
 from dangjian.service import create_app
 from dangjian.service.keys import KeyStore
 
@@ -153,7 +154,7 @@ def test_an_upload_with_nothing_to_index_ends_failed_in_chinese(client, keys, ho
     ]
     assert "空" in job["files"][0]["reason"]
     assert client.get("/api/v1/health").json()["documents"] == before
-    assert not (home.with_name(home.name + "_uploads") / "内部资料" / "空.txt").exists()
+    assert not (home.with_name(home.name + "_uploads") / collection_id("内部资料") / "空.txt").exists()
 
 
 def test_a_setting_makes_reads_key_only(home, keys, store):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from ...config import Settings
 from ...methods import named_in
 from .. import schemas
-from ..deps import API, KB, Cat, Snapshot, Who, card_out, cards, filters_for, passage_out
+from ..deps import API, KB, Cat, Snapshot, Who, card_out, cards, delivered, filters_for, passage_out
 
 
 def router(settings: Settings) -> APIRouter:
@@ -26,6 +26,7 @@ def router(settings: Settings) -> APIRouter:
             body.question, k=body.k or settings.top_k, filters=filters, model=request.app.state.llm, searcher=snap
         )
         rank_of = {h.passage_id: h.rank for h in answer.hits}
+        delivered(request, who, answer.hits, answer.citations)
         return schemas.AskResponse(
             question=answer.question,
             answer=answer.answer,
@@ -53,6 +54,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> schemas.SearchResponse:
         request.state.question = q  # logged only with the log_questions setting
         result = snap.search(q, k=k, filters=filters_for(cat, snap, who, collection))
+        delivered(request, who, result.hits, result.related)
         return schemas.SearchResponse(
             query=result.query,
             hits=[passage_out(h) for h in result.hits],

@@ -9,8 +9,14 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from ...config import Settings
 from ...errors import DangjianError
 from ...jobs import new_job_id
+from ...naming import check_collection_name
 from .. import schemas
 from ..deps import API, KB, Cat, Jobs, Snapshot, Who, Writer, ingest_out, job_out, summary_out
+
+
+def public_metadata(metadata: dict) -> dict:
+    """A document's metadata as anonymous readers see it: without the uploaded file's name."""
+    return {k: v for k, v in metadata.items() if k != "original_name"}
 
 
 def router(settings: Settings) -> APIRouter:
@@ -34,7 +40,7 @@ def router(settings: Settings) -> APIRouter:
             total=len(rows),
             offset=offset,
             limit=limit,
-            documents=[summary_out(info) for info in rows[offset : offset + limit]],
+            documents=[summary_out(info, who) for info in rows[offset : offset + limit]],
         )
 
     @r.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
@@ -44,8 +50,8 @@ def router(settings: Settings) -> APIRouter:
             raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
         doc, sections = snap.version.document(info)
         return schemas.DocumentDetail(
-            **summary_out(info).model_dump(),
-            metadata=doc.metadata,
+            **summary_out(info, who).model_dump(),
+            metadata=doc.metadata if who.key_id is not None else public_metadata(doc.metadata),
             sections=[
                 schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)
                 for s in sections
@@ -69,11 +75,12 @@ def router(settings: Settings) -> APIRouter:
                 description="一个或多个文件：txt、md、docx、pdf（含扫描件）、图片、ofd、zip、xlsx、pptx、html、jsonl 等"
             ),
         ],
-        collection: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[^/\\]+$")] = "default",
+        collection: Annotated[str, Form(min_length=1, max_length=200)] = "default",
     ) -> schemas.JobAccepted:
         """The files are saved at once (a file of an unsupported type or too large is reported in
         the job's table; when every file is refused, the request is refused); parsing, embedding
         and indexing run as a queued job."""
+        collection = check_collection_name(collection)
         if not who.sees(collection):
             raise DangjianError(f"这个密钥不能写入知识库：{collection}", code="forbidden")
         job_id = new_job_id()
@@ -85,12 +92,12 @@ def router(settings: Settings) -> APIRouter:
             return cat.ingest_staged(staged, collection, progress)
 
         job = jobs.submit("upload", collection, run, files=refused, staging=cat.staging_dir(job_id), job_id=job_id)
-        return schemas.JobAccepted(job=job_out(job))
+        return schemas.JobAccepted(job=job_out(job, who))
 
     @r.delete("/documents/{doc_id}", response_model=schemas.IngestResult, summary="删除文档（编辑、管理员）")
     def delete(doc_id: str, who: Writer, cat: Cat, snap: Snapshot) -> schemas.IngestResult:
         cat.document(snap.docs, doc_id, who.collections)
-        return ingest_out(cat.delete_documents(snap.docs, [doc_id]))
+        return ingest_out(cat.delete_documents(snap.docs, [doc_id]), who, cat.kb)
 
     @r.post(
         "/documents/{doc_id}/reingest",
@@ -104,6 +111,6 @@ def router(settings: Settings) -> APIRouter:
         def run(job, progress):
             return kb.ingest([source], collection=collection, progress=progress)
 
-        return schemas.JobAccepted(job=job_out(jobs.submit("reingest", collection, run)))
+        return schemas.JobAccepted(job=job_out(jobs.submit("reingest", collection, run), who))
 
     return r

@@ -9,7 +9,7 @@ from ...config import Settings
 from ...draft import make_draft
 from ...quiz import make_quiz
 from .. import schemas
-from ..deps import API, Cat, Snapshot, Who, cards, filters_for
+from ..deps import API, Cat, Snapshot, Who, cards, delivered, filters_for
 
 
 def router(settings: Settings) -> APIRouter:
@@ -28,13 +28,19 @@ def router(settings: Settings) -> APIRouter:
             per_section=body.per_section,
             model=request.app.state.llm,
         )
-        return schemas.DraftResponse.model_validate(result.to_dict())
+        response = schemas.DraftResponse.model_validate(result.to_dict())
+        delivered(request, who, response.references)
+        return response
 
     @r.post("/quiz", response_model=list[schemas.QuizQuestion], summary="出题：填空、选择、判断，附答案和出处")
-    def quiz(body: schemas.QuizRequest, who: Who, cat: Cat, snap: Snapshot) -> list[schemas.QuizQuestion]:
+    def quiz(
+        body: schemas.QuizRequest, request: Request, who: Who, cat: Cat, snap: Snapshot
+    ) -> list[schemas.QuizQuestion]:
         if body.collections:
             cat.check_collections(snap.docs, body.collections, who.collections)
         questions = make_quiz(cards(cat, snap, who, body.collections), topic=body.topic, n=body.n, seed=body.seed)
-        return [schemas.QuizQuestion.model_validate(q.to_dict()) for q in questions]
+        out = [schemas.QuizQuestion.model_validate(q.to_dict()) for q in questions]
+        delivered(request, who, [q.source for q in out])
+        return out
 
     return r

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from ...config import Settings
 from ...errors import DangjianError
 from .. import schemas
-from ..deps import API, Jobs, Who, job_out
+from ..deps import API, Jobs, Snapshot, Who, job_out
 from ..keys import Principal
 
 
@@ -27,16 +27,17 @@ def router(settings: Settings) -> APIRouter:
     r = APIRouter(prefix=API)
 
     @r.get("/jobs", response_model=schemas.JobList, summary="最近的导入任务（需要 API 密钥）")
-    def jobs(who: Who, queue: Jobs, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> schemas.JobList:
+    def jobs(who: Who, queue: Jobs, snap: Snapshot, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> schemas.JobList:
         _keyed(who)
-        return schemas.JobList(jobs=[job_out(j) for j in queue.list(limit=10_000) if who.sees(j.collection)][:limit])
+        seen = [j for j in queue.list(limit=10_000) if who.sees(j.collection)][:limit]
+        return schemas.JobList(jobs=[job_out(j, who, snap) for j in seen])
 
     @r.get("/jobs/{job_id}", response_model=schemas.Job, summary="一个导入任务的进度和每个文件的结果")
-    def job(job_id: str, who: Who, queue: Jobs) -> schemas.Job:
+    def job(job_id: str, who: Who, queue: Jobs, snap: Snapshot) -> schemas.Job:
         _keyed(who)
         found = queue.get(job_id)
         if found is None or not who.sees(found.collection):
             raise DangjianError(f"没有这个导入任务：{job_id}", code="job_not_found")
-        return job_out(found)
+        return job_out(found, who, snap)
 
     return r
