@@ -57,6 +57,11 @@ _LIST_WORD_RE = re.compile(r"以下|如下|下列")
 _PROBLEMS_RE = re.compile(r"(?:面临|看到|认识到|诸多|不少|一些|主要).{0,12}(?:问题|困难|挑战|不足|短板|矛盾|风险)")
 
 
+def _names_document(question: str, term: str) -> bool:
+    """Whether ``term`` names the document a question asks about (二十大报告, 党章里)."""
+    return bool(re.search(re.escape(term) + r"[\u4e00-\u9fff]?(?:的)?(?:报告|讲话|文件|里|中)", question))
+
+
 class Listing(Quoting):
     """The answers of this module; ``answer._Builder`` adds the rest."""
 
@@ -78,7 +83,11 @@ class Listing(Quoting):
         passages = self._passages(10)
         titles = " ".join(normalize(p.title).lower() for p in passages)
         if any(
-            t in q.tokens and t not in name and t not in _OF_A_METHOD and t not in titles
+            t in q.tokens
+            and t not in name
+            and t not in _OF_A_METHOD
+            and t not in titles
+            and not _names_document(q.norm, t)
             for t in topic_terms(self.weights)
         ):
             return None  # the question asks something else about it (成效, 重点项目, 下一步)

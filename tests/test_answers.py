@@ -110,6 +110,70 @@ def test_the_duties_of_members_come_whole_from_article_three(charter):
     assert "第三十六条" not in answer.answer and "第七条" not in answer.answer
 
 
+def test_announced_items_come_whole_past_the_translation_lines(charter):
+    """“党的民主集中制的基本原则是：” and its six numbered items, each a line of its own with the
+    English translation between them."""
+    answer = charter.ask("民主集中制有哪些基本原则？")
+    _verbatim(charter, answer)
+    assert answer.layout == "list" and len(answer.citations) == 6
+    for principle in ("少数服从多数", "都由选举产生", "集体领导和个人分工负责", "禁止任何形式的个人崇拜"):
+        assert principle in answer.answer
+    assert "Individual" not in answer.answer
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> KnowledgeBase:
+    """The 2023 government work report and the 20th congress report, as text files."""
+    import json
+
+    folder = tmp_path_factory.mktemp("reports")
+    wanted = {
+        "government_work_reports.jsonl": ("2023年中华人民共和国国务院政府工作报告", "2023年政府工作报告.txt"),
+        "cpc_congress_reports.jsonl": ("(二十大)", "二十大报告.txt"),
+    }
+    for source, (title_part, name) in wanted.items():
+        lines = (SHARED_DATA / "party_gov" / "chinese_political_corpora" / source).open(encoding="utf-8")
+        record = next(r for r in map(json.loads, lines) if title_part in r["title"])
+        (folder / name).write_text(record["content"], encoding="utf-8")
+    kb = KnowledgeBase(folder / "idx")
+    kb.ingest([folder / "2023年政府工作报告.txt", folder / "二十大报告.txt"])
+    return kb
+
+
+def test_problems_a_report_announces_in_running_text_are_quoted_whole(reports):
+    answer = reports.ask("政府工作报告讲了哪些困难挑战？")
+    _verbatim(reports, answer)
+    assert answer.answer.startswith("当前发展面临诸多困难挑战。")
+    for problem in ("需求不足仍是突出矛盾", "稳就业任务艰巨", "科技创新能力还不强", "官僚主义现象仍较突出"):
+        assert problem in answer.answer
+
+
+def test_a_numbered_name_whose_items_are_paragraphs_opening_alike(reports):
+    answer = reports.ask("二十大报告讲的“六个必须坚持”是哪六个？")
+    _verbatim(reports, answer)
+    assert answer.layout == "list" and len(answer.citations) == 6
+    for item in ("人民至上", "自信自立", "守正创新", "问题导向", "系统观念", "胸怀天下"):
+        assert f"必须坚持{item}" in answer.answer
+
+
+def test_the_rows_a_sentence_announces_are_read_with_their_header(kb):
+    answer = kb.ask("今年十联有哪些重点项目？")
+    _verbatim(kb, answer, shown=False)
+    assert answer.layout == "list" and len(answer.citations) == 4
+    for project in ("项目：小区党支部标准化建设", "项目：三方联席会议制度化", "项目：老旧小区物业全覆盖"):
+        assert project in answer.answer
+
+
+def test_a_how_to_item_is_quoted_whole_and_an_unquoted_rare_name_said_undescribed(kb):
+    how = kb.ask("三方联动共治水平怎么提上去？")
+    _verbatim(kb, how)
+    for measure in ("信息公开共享", "三类清单", "联席会议协调机制", "评议监督考核"):
+        assert measure in how.answer
+    mentioned = kb.ask("银铃先锋支部是个什么样的支部？")
+    _verbatim(kb, mentioned)
+    assert mentioned.answer.startswith("知识库中只提到“银铃先锋支部”") and LACKS_MARK in mentioned.answer
+
+
 def _grid_report(path):
     """A small .docx as staff write them: a title, a paragraph, and a table with a header row."""
     import docx
