@@ -141,7 +141,7 @@ class _Builder(Listing):
         terms = {t: w for t, w in self.weights.items() if len(t) > 1}
         candidates = []
         hits = self.result.hits[: (5 if fact else FROM_HITS)]
-        if q.kind in LISTING:  # a list may sit in a passage ranked a little lower
+        if q.kind in LISTING or q.kind == "yesno":  # a list (or the sentence a yes hangs on) may sit lower
             shown = {h.passage_id for h in hits}
             extra = [self.searcher.passage(row) for row in self.rows[:LIST_POOL]]
             hits = hits + [
