@@ -128,7 +128,8 @@ def _method_cards(kb, collections, searcher=None):
     return Catalogue(kb).cards(docs, version.name, collections=collections or None)
 
 
-def _filters(collection, doc, doc_type, year):
+def _filters(collection, doc, doc_type, year, role=()):
+    from ..ingest.roles import check_roles
     from ..schema import Filters
 
     return Filters(
@@ -136,6 +137,7 @@ def _filters(collection, doc, doc_type, year):
         doc_ids=list(doc) or None,
         types=list(doc_type) or None,
         years=list(year) or None,
+        roles=check_roles(list(role)),
     )
 
 
@@ -144,6 +146,11 @@ FILTER_OPTIONS = [
     click.option("--doc", multiple=True, help="只在这些文档编号中检索，可重复"),
     click.option("--type", "doc_type", multiple=True, help="只检索这些类型的文档（如 工作总结），可重复"),
     click.option("--year", multiple=True, type=int, help="只检索这些年份的文档，可重复"),
+    click.option(
+        "--role",
+        multiple=True,
+        help="只检索这些作用的章节：完成情况、主要做法、成效、特色亮点、存在问题、原因、工作谋划、经验启示、基本情况，可重复",
+    ),
 ]
 
 
@@ -178,14 +185,14 @@ def _print_hit(hit) -> None:
 @JSON_OPTION
 @_with_filters
 @handle_errors
-def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type, year) -> None:
+def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type, year, role) -> None:
     """检索与问题最相关的原文段落，给出出处（文档、章节、页码、段落）。"""
     if (query is None) == (queries_file is None):
         fail("请给出一个问题，或用 --queries-file 指定问题文件（二者选一）", 2)
     settings = load_settings()
     kb = open_kb(index_dir)
     k = k or settings.top_k
-    filters = _filters(collection, doc, doc_type, year)
+    filters = _filters(collection, doc, doc_type, year, role)
     if queries_file is not None:
         from ..errors import DangjianError
 
@@ -223,7 +230,7 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
 @JSON_OPTION
 @_with_filters
 @handle_errors
-def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
+def ask(question, k, index_dir, as_json, collection, doc, doc_type, year, role) -> None:
     """回答问题：摘取最相关的原文句子，每句标注出处编号（配置了大模型时由大模型作答并逐句核对）。"""
     from ..llm import configured_model
     from ..methods import named_in
@@ -232,7 +239,7 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> Non
     kb = open_kb(index_dir)
     model = configured_model(settings)
     searcher = kb.searcher()
-    filters = _filters(collection, doc, doc_type, year)
+    filters = _filters(collection, doc, doc_type, year, role)
     answer = kb.ask(question, k=k or settings.top_k, filters=filters, model=model, searcher=searcher)
     card = named_in(_method_cards(kb, collection, searcher), question)
     if as_json:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..schema import Document, Section
+from ..errors import DangjianError
+from ..schema import Document, Passage, Section
 
 ROLES = ("完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "工作谋划", "经验启示", "基本情况")
 REVIEW_ROLES = ("完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "经验启示", "基本情况")
@@ -176,3 +177,29 @@ def path_role(section_path: Sequence[str]) -> str:
         if role:
             return role
     return ""
+
+
+def passage_roles(p: Passage) -> list[str]:
+    """A passage's roles, nearest first: stored ones, else read from its section path's headings."""
+    if p.roles:
+        return p.roles
+    role = path_role(p.section_path)
+    return [role] if role else []
+
+
+def has_role(p: Passage, roles: Sequence[str]) -> bool:
+    """Whether the passage lies in a section of one of ``roles`` (its own or one above it)."""
+    return any(r in roles for r in passage_roles(p))
+
+
+def check_roles(roles: Sequence[str] | None) -> list[str] | None:
+    """``roles`` checked against ``ROLES`` (计划 is read as 工作谋划); None when empty."""
+    if not roles:
+        return None
+    out = []
+    for role in roles:
+        role = {"计划": "工作谋划", "谋划": "工作谋划", "问题": "存在问题", "做法": "主要做法"}.get(role.strip(), role.strip())
+        if role not in ROLES:
+            raise DangjianError(f"没有章节作用“{role}”，可选：{'、'.join(ROLES)}", code="bad_role")
+        out.append(role)
+    return out

@@ -3,13 +3,14 @@ library's dataclasses so the OpenAPI schema is complete and stable."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..index.search import MAX_QUERY_CHARS
 
 MAX_K = 50
+SectionRole = Literal["完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "工作谋划", "经验启示", "基本情况"]
 
 
 class Strict(BaseModel):
@@ -29,6 +30,7 @@ class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, max_length=1000, description="只在这些文档中查找")
     types: list[str] | None = Field(None, max_length=100, description="文档类型，如 工作总结、经验材料")
     years: list[int] | None = Field(None, max_length=100, description="年份")
+    roles: list[SectionRole] | None = Field(None, max_length=20, description="章节作用，如 完成情况、存在问题、工作谋划")
 
 
 class AskRequest(Strict):
