@@ -2,14 +2,17 @@
 title in 小标宋 二号, body in 仿宋 三号 with a two-character first-line indent and 28-pt lines,
 level-1 headings in 黑体, level-2 in 楷体, page numbers “— 1 —” in the footer.
 
-Fonts: each run names the GB/T 9704 font first and a fallback that Debian's ``fonts-noto-cjk``
-installs (“仿宋;Noto Serif CJK SC”): LibreOffice reads the name as a list and takes the first font
-it has — without the list it took Noto Sans CJK for every font here (checked with ``pdffonts``), a
-sans-serif body. Word reads the font table, where each such name has the Windows font as its
-``altName`` (仿宋, 黑体, 楷体, 宋体 for 方正小标宋简体 where that is not installed). Every run is
-marked Simplified Chinese (``w:lang``)."""
+Fonts: runs name the GB/T 9704 fonts (方正小标宋简体, 仿宋, 黑体, 楷体), marked Simplified Chinese
+(``w:lang``). Word reads the font table, where each has the Windows font as its ``altName``
+(宋体 for 方正小标宋简体 where that is not installed). LibreOffice ignores ``altName`` and a
+“仿宋;Noto Serif CJK SC” list alike (checked with ``pdffonts``: Noto Sans CJK for everything), so
+``data/fonts.conf`` maps the names to the fonts Debian's fonts-noto-cjk installs (serif body and
+title, sans 黑体) and ``fontconfig_env`` hands it to ``soffice``."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -17,7 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-# (GB/T 9704 font; fallback installed by Debian's fonts-noto-cjk; Windows font for Word's altName)
+# GB/T 9704 font -> (what data/fonts.conf maps it to on Debian, the Windows font for Word's altName)
 FONTS = {
     "方正小标宋简体": ("Noto Serif CJK SC", "宋体"),
     "仿宋": ("Noto Serif CJK SC", "仿宋"),
@@ -27,17 +30,18 @@ FONTS = {
 }
 TITLE_FONT, BODY_FONT, H1_FONT, H2_FONT = "方正小标宋简体", "仿宋", "黑体", "楷体"
 SIZE_2, SIZE_3 = 22, 16  # 二号, 三号 in points
+FONTCONFIG = Path(__file__).parent / "data" / "fonts.conf"
 
 
-def font_list(name: str) -> str:
-    """“仿宋;Noto Serif CJK SC”: the font and its Debian fallback, as a run names them."""
-    return f"{name};{FONTS[name][0]}" if name in FONTS else name
+def fontconfig_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with ``FONTCONFIG_FILE`` pointing at ``data/fonts.conf``,
+    for running ``soffice`` on our Word files."""
+    return {**(os.environ if env is None else env), "FONTCONFIG_FILE": str(FONTCONFIG)}
 
 
 def set_font(run, name: str, size: float, bold: bool = False) -> None:
     """Font of a run, for Chinese text too (Word reads ``w:eastAsia`` for CJK characters)."""
-    listed = font_list(name)
-    run.font.name = listed
+    run.font.name = name
     run.font.size = Pt(size)
     run.font.bold = bold
     rpr = run._element.get_or_add_rPr()
@@ -45,7 +49,7 @@ def set_font(run, name: str, size: float, bold: bool = False) -> None:
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), listed)
+    fonts.set(qn("w:eastAsia"), name)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
@@ -61,7 +65,7 @@ def _font_table(doc) -> None:
         if rel.reltype == RT.FONT_TABLE:
             part = rel.target_part
             entries = "".join(
-                f'<w:font w:name="{font_list(name)}"><w:altName w:val="{windows}"/><w:charset w:val="86"/>'
+                f'<w:font w:name="{name}"><w:altName w:val="{windows}"/><w:charset w:val="86"/>'
                 f'<w:family w:val="{"swiss" if name == "黑体" else "roman"}"/><w:pitch w:val="variable"/></w:font>'
                 for name, (_, windows) in FONTS.items()
             )
