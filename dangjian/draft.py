@@ -122,7 +122,9 @@ class Draft:
                 ref = p.get("reference") or refs.get(p.get("marker"))
                 if ref is None:
                     raise DangjianError(f"段落的出处编号 {p.get('marker')} 不在参考来源中", code="bad_draft")
-                fields_ = {k: ref[k] for k in ("doc_id", "title", "section_path", "quote", "start", "end", "page", "citation")}
+                fields_ = {
+                    k: ref[k] for k in ("doc_id", "title", "section_path", "quote", "start", "end", "page", "citation")
+                }
                 references.append(Reference(len(references) + 1, **fields_))
                 section.paragraphs.append((str(p["text"]), len(references)))
             sections.append(section)
@@ -179,7 +181,10 @@ def _material(pool: Pool, part: Part, year: int | None) -> tuple[list[Candidate]
     if wanted is not None and not part.plan and any(r in REVIEW_ROLES for r in part.roles):
         plans = pool.candidates(Part(part.heading, f"{part.words} 工作谋划", ("工作谋划",)), ("工作谋划",), wanted)
         if plans:
-            return plans, f"知识库中没有{wanted}年{names}的材料，以下摘自{wanted}年的工作谋划（是计划，不是已完成的工作，请核实后改写）"
+            return (
+                plans,
+                f"知识库中没有{wanted}年{names}的材料，以下摘自{wanted}年的工作谋划（是计划，不是已完成的工作，请核实后改写）",
+            )
     if part.fallback:
         found = pool.candidates(part, part.fallback, wanted)
         if found:

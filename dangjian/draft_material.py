@@ -70,7 +70,11 @@ def clean(p: Passage, sections: list[Section], *, plan: bool) -> str:
         rel = s.heading_start - p.start
         line = max(i for i, start in enumerate(line_starts) if start <= rel)
         line_text = text[line_starts[line] :].split("\n", 1)[0]
-        rest = text[s.heading_end - p.start : line_starts[line] + len(line_text)] if s.heading_end > s.heading_start else ""
+        rest = (
+            text[s.heading_end - p.start : line_starts[line] + len(line_text)]
+            if s.heading_end > s.heading_start
+            else ""
+        )
         if s.kind == "heading" and not rest.strip(" \u3000，。；：:"):
             heading_lines.add(line)
         else:

@@ -98,9 +98,9 @@ def test_a_year_the_corpus_lacks_falls_back_and_says_so(draft):
 
 def test_cleaning_drops_headings_labels_disclaimers_and_announcing_lines():
     from dangjian.draft_material import clean
+    from dangjian.ingest.chunking import chunk_sections
     from dangjian.ingest.describe import describe
     from dangjian.ingest.loaders import load_document
-    from dangjian.ingest.chunking import chunk_sections
 
     doc = load_document(CORPUS / "samples" / "示例_十联工作法经验材料.docx")
     sections = describe(doc)

@@ -52,14 +52,26 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
 @click.option("--n", "count", default=10, show_default=True, type=int, help="题目数量（1–100）")
 @click.option("--seed", default=0, show_default=True, type=int, help="随机种子：相同的种子出相同的题")
 @click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
+@click.option("--output", type=click.Path(path_type=Path), help="另存为可打印的试卷（.docx）：先试题，后答案和出处")
 @JSON_OPTION
 @handle_errors
-def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], as_json: bool) -> None:
-    """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处。"""
-    from ..quiz import make_quiz
+def quiz(
+    index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], output, as_json: bool
+) -> None:
+    """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处；主题可以是工作法、文档或章节（如 存在问题）。"""
+    from ..quiz import make_quiz, quiz_documents
 
-    cards = _method_cards(open_kb(index_dir), collection)
-    questions = make_quiz(cards, topic=topic, n=count, seed=seed)
+    kb = open_kb(index_dir)
+    searcher = kb.searcher()
+    cards = _method_cards(kb, collection, searcher)
+    documents = quiz_documents(searcher.docs, searcher.document, cards, topic, collections=collection or None)
+    questions = make_quiz(cards, topic=topic, n=count, seed=seed, documents=documents)
+    if output is not None:
+        from ..quiz_sheet import save_sheet
+
+        save_sheet(questions, output, topic)
+        click.echo(f"已生成试卷 {output}：{len(questions)} 题")
+        return
     if as_json:
         dump([q.to_dict() for q in questions])
         return

@@ -34,9 +34,15 @@ _HEADING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (role, re.compile(pattern))
     for role, pattern in (
         ("原因", r"原因|根源|症结"),
-        ("存在问题", r"存在(?:的)?问题|问题(?:与|和|及)?(?:不足|挑战)|不足之处|短板|薄弱环节|困难(?:和|与)问题|差距|主要问题"),
+        (
+            "存在问题",
+            r"存在(?:的)?问题|问题(?:与|和|及)?(?:不足|挑战)|不足之处|短板|薄弱环节|困难(?:和|与)问题|差距|主要问题",
+        ),
         ("经验启示", r"启示|体会|经验(?:总结)?$|几点经验|经验(?:与|和)"),
-        ("工作谋划", r"谋划|计划|打算|下一步|下步|思路|目标任务|工作任务|工作安排|工作要点|部署|展望|总体要求|主要任务|今后|奋斗|努力方向|政策取向|预期目标"),
+        (
+            "工作谋划",
+            r"谋划|计划|打算|下一步|下步|思路|目标任务|工作任务|工作安排|工作要点|部署|展望|总体要求|主要任务|今后|奋斗|努力方向|政策取向|预期目标",
+        ),
         ("主要做法", r"做法|举措|措施|方法|机制|路径|抓手"),
         ("成效", r"成效|成果|成绩|成就|胜利|效果|变化|取得"),
         ("特色亮点", r"特色|亮点|品牌|(?<!开)创新|典型"),
@@ -128,7 +134,11 @@ def assign_roles(doc: Document, sections: Sequence[Section]) -> None:
             section.role, section.role_year = ("工作谋划", plan_year) if plan else ("", None)
             continue
         role = heading_role(section.heading)
-        if parent is not None and parent.role and (not role or section.kind == "item" or parent.role in ("存在问题", "原因")):
+        if (
+            parent is not None
+            and parent.role
+            and (not role or section.kind == "item" or parent.role in ("存在问题", "原因"))
+        ):
             role = parent.role  # 一是… under 存在问题 is a problem whatever words it uses
         if not role and parent is not None and parent.kind == "title" and re.search(r"经验|典型", kind):
             role = "主要做法"  # the silent parts of an experience report are its practices
@@ -198,7 +208,9 @@ def check_roles(roles: Sequence[str] | None) -> list[str] | None:
         return None
     out = []
     for role in roles:
-        role = {"计划": "工作谋划", "谋划": "工作谋划", "问题": "存在问题", "做法": "主要做法"}.get(role.strip(), role.strip())
+        role = {"计划": "工作谋划", "谋划": "工作谋划", "问题": "存在问题", "做法": "主要做法"}.get(
+            role.strip(), role.strip()
+        )
         if role not in ROLES:
             raise DangjianError(f"没有章节作用“{role}”，可选：{'、'.join(ROLES)}", code="bad_role")
         out.append(role)

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..index.search import MAX_QUERY_CHARS
 
 MAX_K = 50
-SectionRole = Literal["完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "工作谋划", "经验启示", "基本情况"]
+SectionRole = Literal[
+    "完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "工作谋划", "经验启示", "基本情况"
+]
 
 
 class Strict(BaseModel):
@@ -30,7 +32,9 @@ class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, max_length=1000, description="只在这些文档中查找")
     types: list[str] | None = Field(None, max_length=100, description="文档类型，如 工作总结、经验材料")
     years: list[int] | None = Field(None, max_length=100, description="年份")
-    roles: list[SectionRole] | None = Field(None, max_length=20, description="章节作用，如 完成情况、存在问题、工作谋划")
+    roles: list[SectionRole] | None = Field(
+        None, max_length=20, description="章节作用，如 完成情况、存在问题、工作谋划"
+    )
 
 
 class AskRequest(Strict):
@@ -133,6 +137,7 @@ class DraftRequest(Strict):
     outline: list[str] | None = Field(None, max_length=30, description="自己的提纲：标题列表（给了就不用模板）")
     collections: list[str] | None = Field(None, max_length=100, description="只用这些知识库中的文档")
     per_section: int = Field(3, ge=1, le=10, description="每部分最多几段素材")
+    year: int | None = Field(None, ge=1900, le=2100, description="材料所讲的年份（默认取题目中的年份）")
 
 
 class DraftParagraph(BaseModel):
@@ -145,7 +150,8 @@ class DraftSection(BaseModel):
     paragraphs: list[DraftParagraph]
     prose: str | None = Field(None, description="大模型改写的正文（配置了大模型时）；不受素材支持的句子标有【未核实】")
     sentences: list[CheckedSentence] = Field(default_factory=list, description="改写正文的逐句核对结果")
-    note: str | None = Field(None, description="配置了大模型但未能改写时的说明")
+    note: str | None = Field(None, description="素材不完全对应时的说明（如用了上一年的计划），或大模型未能改写的原因")
+    spare: list[DraftSpare] = Field(default_factory=list, description="备选段落：可换入本部分")
 
 
 class DraftReference(BaseModel):
@@ -164,6 +170,39 @@ class DraftResponse(BaseModel):
     title: str
     sections: list[DraftSection]
     references: list[DraftReference]
+
+
+class DraftSpare(BaseModel):
+    text: str
+    reference: DraftReference
+
+
+class ExportParagraph(Strict):
+    text: str = Field(max_length=20000)
+    marker: int | None = Field(None, description="references 中的出处编号")
+    reference: DraftReference | None = Field(None, description="换入的备选段落带着自己的出处")
+
+
+class ExportSection(Strict):
+    heading: str = Field(max_length=200)
+    note: str | None = Field(None, max_length=500)
+    paragraphs: list[ExportParagraph] = Field(max_length=50)
+
+
+class ExportDraft(Strict):
+    title: str = Field(max_length=200)
+    sections: list[ExportSection] = Field(max_length=30)
+    references: list[DraftReference] = Field(default_factory=list, max_length=500)
+
+
+class DraftExport(Strict):
+    draft: ExportDraft
+    format: Literal["docx", "md"] = "docx"
+
+
+class QuizAnswer(Strict):
+    answer: str = Field(max_length=500, description="标准答案")
+    given: str = Field(max_length=500, description="作答")
 
 
 class QuizRequest(Strict):
