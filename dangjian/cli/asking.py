@@ -17,9 +17,9 @@ from .base import CONTEXT, INDEX_OPTION, JSON_OPTION, dump, fail, handle_errors,
 @JSON_OPTION
 @handle_errors
 def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...], as_json: bool) -> None:
-    """列出文档中的工作法、机制和品牌（工作法卡片）；给出名称（或简称）则只看这一张。"""
+    """列出文档中的工作法、机制和品牌（工作法卡片），按类分组、讲得多的在前；给出名称（或简称）则只看这一张。"""
     from ..errors import DangjianError
-    from ..methods import find_card
+    from ..methods import find_card, group_cards
 
     cards = _method_cards(open_kb(index_dir), collection)
     if name:
@@ -32,7 +32,11 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
     if as_json:
         dump([c.to_dict() for c in cards])
         return
-    for card in cards:
+    group = None
+    for card in sorted(cards, key=lambda c: (c.generic, list(group_cards(cards)).index(c.group))):
+        if not name and card.group != group:
+            group = card.group
+            click.echo(f"\n== {group} ==")
         alias = f"（又称 {'、'.join(card.aliases)}）" if card.aliases else ""
         click.echo(f"【{card.name}】{alias} {card.kind}，{len(card.documents)} 篇文档提到 {len(card.mentions)} 次")
         if card.components:

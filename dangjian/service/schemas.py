@@ -114,6 +114,9 @@ class MethodCard(BaseModel):
     name: str
     aliases: list[str] = Field(description="文中的简称，如“十联工作法”“十联”")
     kind: str = Field(description="工作法、机制、理念、模式、工程、平台、活动、专区、提法或品牌")
+    group: str = Field(description="列表中的分组：同 kind；三会一课、学习强国等为“通用制度”“通用平台”，不算工作法")
+    generic: bool = Field(description="是通用的制度或平台，而不是某地自己的工作法")
+    weight: int = Field(description="文中讲了多少：组成部分×3 + 文档数×2 + 提及次数 + 成效句数；列表按它从大到小")
     count: int | None = Field(description="名称中的数目，如十联 → 10")
     components: list[MethodComponent] = Field(description="文中逐项列出的组成部分，按原文顺序")
     count_note: str = Field(description="组成部分是否与名称中的数目相符")
