@@ -93,7 +93,9 @@ def test_inspect_shows_tree_and_passages():
     assert out.returncode == 0
     lines = out.stdout.splitlines()
     assert lines[0].startswith("《2022年基层党建工作完成情况及2023年工作谋划》 txt")
-    assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战”" in lines
+    # Each section shows its role and the year it speaks of.
+    assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战” 【工作谋划·2023年】" in lines
+    assert "    一、2022年工作完成情况 【完成情况·2022年】" in lines and "    二、存在问题 【存在问题·2022年】" in lines
     assert any(
         "三、2023年工作谋划 > （二）突出重点难点，行动再加力，着力打好“攻坚战” > 一是全力推进优质物业服务进小区提升工程"
         in ln
