@@ -48,7 +48,7 @@ def test_questions_over_every_method_each_answered_by_a_verbatim_quote(corpus, d
     quiz = make_quiz(cards, n=30, seed=7, documents=documents)
     assert len(quiz) == 30 and [q.number for q in quiz] == list(range(1, 31))
     kinds = Counter(q.kind for q in quiz)
-    assert min(kinds[k] for k in ("fill_blank", "choose_method", "true_false")) >= 3
+    assert min(kinds[k] for k in ("fill_blank", "choose_method", "true_false")) >= 2
     _check_sources(quiz, texts)
     _no_stem_shows_another_answer(quiz)
     for q in quiz:
