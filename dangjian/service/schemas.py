@@ -208,6 +208,10 @@ class QuizAnswer(Strict):
     given: str = Field(max_length=500, description="作答")
 
 
+class QuizVerdict(BaseModel):
+    correct: bool = Field(description="作答与标准答案规范化后是否相同")
+
+
 class QuizRequest(Strict):
     topic: str = Field("", max_length=MAX_QUERY_CHARS, description="主题：工作法名称或相关词语（默认全部）")
     n: int = Field(10, ge=1, le=100, description="题目数量")

@@ -83,8 +83,12 @@ def router(settings: Settings) -> APIRouter:
         data = sheet_bytes(questions(body, who, cat, snap), body.topic)
         return Response(data, media_type=DOCX, headers={"Content-Disposition": attachment("试卷.docx")})
 
-    @r.post("/quiz/check", response_model=list[bool], summary="判分：答案按规范化后比较（标点、全半角、繁简、引号）")
-    def quiz_check(body: list[schemas.QuizAnswer], who: Who) -> list[bool]:  # noqa: ARG001 - a key is needed
-        return [answers_match(a.given, a.answer) for a in body]
+    @r.post(
+        "/quiz/check",
+        response_model=list[schemas.QuizVerdict],
+        summary="判分：答案按规范化后比较（标点、全半角、繁简、引号）",
+    )
+    def quiz_check(body: list[schemas.QuizAnswer], who: Who) -> list[schemas.QuizVerdict]:  # noqa: ARG001 - a key is needed
+        return [schemas.QuizVerdict(correct=answers_match(a.given, a.answer)) for a in body]
 
     return r
