@@ -12,6 +12,7 @@ title, sans 黑体) and ``fontconfig_env`` hands it to ``soffice``."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from docx import Document
@@ -31,6 +32,14 @@ FONTS = {
 TITLE_FONT, BODY_FONT, H1_FONT, H2_FONT = "方正小标宋简体", "仿宋", "黑体", "楷体"
 SIZE_2, SIZE_3 = 22, 16  # 二号, 三号 in points
 FONTCONFIG = Path(__file__).parent / "data" / "fonts.conf"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters a Word file cannot hold (control characters, lone surrogates)."""
+    return _NOT_XML.sub("", text)
 
 
 def fontconfig_env(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -119,7 +128,7 @@ def add_paragraph(
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     elif indent:
         p.paragraph_format.first_line_indent = Pt(2 * size)
-    set_font(p.add_run(text), font, size)
+    set_font(p.add_run(xml_safe(text)), font, size)
     return p
 
 
@@ -132,6 +141,6 @@ def add_table(doc, rows: list[list[str]], size: float = 12):
         for j in range(width):
             cell = table.cell(i, j)
             paragraph = cell.paragraphs[0]
-            set_font(paragraph.add_run(row[j] if j < len(row) else ""), BODY_FONT, size, bold=i == 0)
+            set_font(paragraph.add_run(xml_safe(row[j]) if j < len(row) else ""), BODY_FONT, size, bold=i == 0)
     doc.add_paragraph()  # Word needs a paragraph between a table and what follows
     return table
