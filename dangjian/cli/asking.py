@@ -96,8 +96,9 @@ def quiz(
 @click.option("--output", required=True, type=click.Path(path_type=Path), help="输出文件：.docx（公文格式）或 .md")
 @click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
 @click.option("--per-section", default=3, show_default=True, type=click.IntRange(1, 10), help="每部分最多几段素材")
+@click.option("--year", type=click.IntRange(1900, 2100), help="材料所讲的年份（默认取题目中的年份）")
 @handle_errors
-def draft(index_dir, topic, template, outline_file, output, collection, per_section) -> None:
+def draft(index_dir, topic, template, outline_file, output, collection, per_section, year) -> None:
     """按模板或提纲从已有材料中摘编素材稿，每段注明出处，导出 Word（公文格式）或 Markdown。"""
     from ..draft import make_draft
     from ..errors import DangjianError
@@ -118,6 +119,7 @@ def draft(index_dir, topic, template, outline_file, output, collection, per_sect
         filters=_filters(collection, (), (), ()),
         per_section=per_section,
         model=configured_model(load_settings()),
+        year=year,
     )
     result.save(output)
     paragraphs = sum(len(s.paragraphs) for s in result.sections)
