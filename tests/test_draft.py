@@ -148,6 +148,10 @@ def test_the_docx_has_the_official_layout_and_libreoffice_renders_it(draft_2022,
 def test_a_table_stays_a_table(kb, tmp_path):
     result = make_draft(kb, "十联工作法经验交流", template="经验材料", per_section=5)
     assert any("序号 | 项目" in t for s in result.sections for t, _ in s.paragraphs)
+    # Issue 23: 主要做法 opened with a line of the training plan; plans are not practices.
+    practices = result.sections[0]
+    assert practices.heading == "一、主要做法" and practices.paragraphs
+    assert not any(result.references[m - 1].title.endswith("计划") for _, m in practices.paragraphs)
     path = tmp_path / "经验.docx"
     result.save(path)
     doc = docx.Document(str(path))
