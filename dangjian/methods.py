@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .ingest.methods import aliases
+from .ingest.methods import _RESULT_RE, aliases
 from .ingest.patterns import GENERIC_INSTITUTIONS, GENERIC_PLATFORMS
 from .text import normalize
 
@@ -194,6 +194,24 @@ def _own_clauses(cards: list[MethodCard]) -> None:
     for card in cards:
         if shared[(card.definition.doc_id, card.definition.start)] > 1 and not card.components:
             card.definition = _clause(card.definition, [card.name, *card.aliases])
+    # A result sentence several cards share, likewise: each card keeps the clause naming it when that
+    # clause states a result (“‘五融四零工作法’荣获全省党建创新案例”), else not the sentence.
+    said: dict[tuple[str, int], int] = {}
+    for card in cards:
+        for source in card.results:
+            said[(source.doc_id, source.start)] = said.get((source.doc_id, source.start), 0) + 1
+    for card in cards:
+        kept = []
+        for source in card.results:
+            if said[(source.doc_id, source.start)] > 1:
+                forms = [card.name, *card.aliases]
+                if not any(f in source.quote for f in forms):
+                    continue  # a neighbouring sentence several cards share: it names none of them
+                source = _clause(source, forms)
+                if not _RESULT_RE.search(source.quote):
+                    continue
+            kept.append(source)
+        card.results = kept
 
 
 def group_cards(cards: list[MethodCard]) -> dict[str, list[MethodCard]]:

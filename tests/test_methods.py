@@ -141,3 +141,13 @@ def test_cards_are_searchable_by_name_component_or_sentence():
     assert [c.name for c in search_cards(cards, "十联")][0] == "物业管理十联工作法"
     assert "时间银行" in [c.name for c in search_cards(cards, "积分模式")]
     assert search_cards(cards, " ") == cards
+
+
+def test_a_result_sentence_is_not_repeated_on_cards_it_does_not_name():
+    cards, texts = corpus_method_cards()
+    assert [r.quote for r in find_card(cards, "五融四零").results] == ["**“五融四零工作法”荣获全省党建创新案例，"]
+    for card in cards:
+        for r in card.results:
+            assert texts[r.doc_id][r.start : r.end] == r.quote
+    shared = [r.quote for c in cards for r in c.results]
+    assert all(shared.count(q) <= 2 for q in shared)  # two names in one clause at most
