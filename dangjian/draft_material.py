@@ -172,7 +172,10 @@ class Pool:
         for doc_id, rank in sorted(self.doc_rank.items(), key=lambda kv: kv[1])[: self.MAX_WALKED]:
             sections = None
             for p in self.passages(doc_id):
-                if not has_role(p, roles) or (year is not None and p.role_year != year):
+                if not has_role(p, roles):
+                    continue
+                # An index built before roles were stored has no years: its passages match any year.
+                if year is not None and p.role_year != year and (p.roles or p.role_year is not None):
                     continue
                 if not part.plan and "工作谋划" in passage_roles(p)[:1] and "工作谋划" not in roles:
                     continue  # a plan nested in a review part is still a plan

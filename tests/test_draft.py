@@ -182,3 +182,25 @@ def test_bad_requests_are_refused_in_chinese(kb, draft, tmp_path):
         draft.save(tmp_path / "总结.pdf")
     with pytest.raises(DangjianError, match="无法写入"):
         draft.save(tmp_path / "没有这个目录" / "总结.docx")
+
+
+def test_an_index_built_before_roles_still_drafts_from_the_headings(kb, monkeypatch):
+    """Passages without stored roles (an old index): the part's role is read from the section path
+    and any year matches, so a draft is still filled from the right sections."""
+    from dangjian.index.search import Searcher
+
+    searcher = kb.searcher()
+    passage = searcher.retrieval.passage
+
+    def old(row):
+        p = passage(row)
+        return type(p)(**{**p.to_dict(), "roles": [], "role_year": None})
+
+    monkeypatch.setattr(searcher.retrieval, "passage", old)
+    assert isinstance(searcher, Searcher)
+    result = make_draft(searcher, "2022年社区党建工作总结", per_section=5)
+    refs = {r.marker: r for r in result.references}
+    problems = next(s for s in result.sections if s.heading == "三、存在问题")
+    assert problems.paragraphs and all(refs[m].section_path[0] == "二、存在问题" for _, m in problems.paragraphs)
+    plans = next(s for s in result.sections if s.heading == "四、下一年工作谋划")
+    assert plans.paragraphs and all(refs[m].section_path[0] == "三、2023年工作谋划" for _, m in plans.paragraphs)
