@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .ingest.methods import aliases
+from .ingest.methods import _RESULT_RE, aliases
+from .ingest.patterns import GENERIC_INSTITUTIONS, GENERIC_PLATFORMS
 from .text import normalize
+
+GENERIC_GROUPS = {**{n: "通用制度" for n in GENERIC_INSTITUTIONS}, **{n: "通用平台" for n in GENERIC_PLATFORMS}}
 
 
 @dataclass
@@ -55,11 +58,32 @@ class MethodCard:
     problems: list[Source] = field(default_factory=list)  # sentences naming the problems it addresses
     places: list[CardComponent] = field(default_factory=list)  # units named beside it (示例社区, ***社区)
 
+    @property
+    def group(self) -> str:
+        """What the card is listed under: its kind (工作法, 机制, 品牌…), or 通用制度 / 通用平台 for
+        the institutions and platforms every Party organisation uses (三会一课, 学习强国)."""
+        return GENERIC_GROUPS.get(self.name) or next(
+            (GENERIC_GROUPS[a] for a in self.aliases if a in GENERIC_GROUPS), self.kind
+        )
+
+    @property
+    def generic(self) -> bool:
+        return self.group in ("通用制度", "通用平台")
+
+    @property
+    def weight(self) -> int:
+        """How much the corpus says about it: each listed component 3, each document 2, each
+        mention and each result 1 (cards are listed heaviest first)."""
+        return 3 * len(self.components) + 2 * len(self.documents) + len(self.mentions) + len(self.results)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "aliases": self.aliases,
             "kind": self.kind,
+            "group": self.group,
+            "generic": self.generic,
+            "weight": self.weight,
             "count": self.count,
             "components": [vars(c) for c in self.components],
             "count_note": self.count_note,
@@ -83,8 +107,10 @@ def _count_note(count: int | None, found: int) -> str:
 
 
 def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
-    """Cards from document index records (``doc_index.jsonl`` rows with their ``methods``), in
-    order of first appearance."""
+    """Cards from document index records (``doc_index.jsonl`` rows with their ``methods``):
+    working methods first, heaviest first (``MethodCard.weight``), then the generic institutions
+    and platforms; a sentence that names several methods is each card's only where it lists that
+    card's parts, elsewhere each card shows just the clause naming it (``_own_clauses``)."""
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     canonical: dict[str, str] = {}  # any form (normalised) -> the card's key
     for record in records:
@@ -134,7 +160,79 @@ def build_cards(records: Iterable[dict[str, Any]]) -> list[MethodCard]:
                 ),
             )
         )
-    return cards
+    _own_clauses(cards)
+    order = {id(c): i for i, c in enumerate(cards)}
+    return sorted(cards, key=lambda c: (c.generic, -c.weight, order[id(c)]))
+
+
+CLAUSE_END = "，。；！？,;!?\n"
+
+
+def _clause(source: Source, names: list[str]) -> Source:
+    """The clause of ``source`` (between commas or sentence ends) naming one of ``names``;
+    ``source`` itself when none does."""
+    quote = source.quote
+    at = min((i for i in (quote.find(n) for n in names) if i >= 0), default=-1)
+    if at < 0:
+        return source
+    start = max((quote.rfind(c, 0, at) for c in CLAUSE_END), default=-1) + 1
+    ends = [i for i in (quote.find(c, at) for c in CLAUSE_END) if i >= 0]
+    end = min(ends) + 1 if ends else len(quote)
+    return Source(
+        source.doc_id, source.title, source.section_path, quote[start:end], source.start + start, source.start + end
+    )
+
+
+def _own_clauses(cards: list[MethodCard]) -> None:
+    """A defining sentence shared by several cards (“擦亮‘一社一品’…开展‘书记沙龙’…‘五融四零工作法’
+    荣获…” defines four) stays whole only on the card whose parts it lists; the others show the
+    clause naming them."""
+    shared: dict[tuple[str, int], int] = {}
+    for card in cards:
+        key = (card.definition.doc_id, card.definition.start)
+        shared[key] = shared.get(key, 0) + 1
+    for card in cards:
+        if shared[(card.definition.doc_id, card.definition.start)] > 1 and not card.components:
+            card.definition = _clause(card.definition, [card.name, *card.aliases])
+    # A result sentence several cards share, likewise: each card keeps the clause naming it when that
+    # clause states a result (“‘五融四零工作法’荣获全省党建创新案例”), else not the sentence.
+    said: dict[tuple[str, int], int] = {}
+    for card in cards:
+        for source in card.results:
+            said[(source.doc_id, source.start)] = said.get((source.doc_id, source.start), 0) + 1
+    for card in cards:
+        kept = []
+        for source in card.results:
+            if said[(source.doc_id, source.start)] > 1:
+                forms = [card.name, *card.aliases]
+                if not any(f in source.quote for f in forms):
+                    continue  # a neighbouring sentence several cards share: it names none of them
+                source = _clause(source, forms)
+                if not _RESULT_RE.search(source.quote):
+                    continue
+            kept.append(source)
+        card.results = kept
+
+
+def group_cards(cards: list[MethodCard]) -> dict[str, list[MethodCard]]:
+    """The cards by ``group``, groups in order of their heaviest card (generic groups last)."""
+    groups: dict[str, list[MethodCard]] = {}
+    for card in cards:
+        groups.setdefault(card.group, []).append(card)
+    return groups
+
+
+def search_cards(cards: list[MethodCard], query: str) -> list[MethodCard]:
+    """The cards whose name, short forms, components or defining sentence contain ``query``
+    (normalised); all when it is empty."""
+    q = normalize(query.strip())
+    if not q:
+        return list(cards)
+    return [
+        c
+        for c in cards
+        if any(q in normalize(x) for x in (c.name, *c.aliases, c.definition.quote, *(p.text for p in c.components)))
+    ]
 
 
 def _unique(sources: Iterable[Source]) -> list[Source]:

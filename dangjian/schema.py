@@ -105,6 +105,11 @@ class Section:
     heading_start: int
     heading_end: int
     style: str = ""
+    # What the section is for (``ingest.roles.ROLES``: 完成情况, 存在问题, 工作谋划…; ``""``: not
+    # said) and the year it speaks of (a 2022 report's “2023年工作谋划” plans 2023). Sections of
+    # indexes built before roles were stored load with the defaults.
+    role: str = ""
+    role_year: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _shallow_dict(self)
@@ -126,11 +131,18 @@ class Passage:
     # Recognised (OCR) text: the recogniser's confidence (0–1, the lowest of the pages the passage
     # spans); ``None`` for typed text. Citations of such passages say “识别文字”.
     ocr_confidence: float | None = None
+    # The roles of its section and the sections above it, nearest first (``ingest.roles``), and
+    # the year its section speaks of; empty in indexes built before roles were stored.
+    roles: list[str] = field(default_factory=list)
+    role_year: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = _shallow_dict(self)
-        if data["ocr_confidence"] is None:  # typed text, the common case: keep old rows unchanged
-            del data["ocr_confidence"]
+        for key in ("ocr_confidence", "role_year"):  # the common case: keep old rows unchanged
+            if data[key] is None:
+                del data[key]
+        if not data["roles"]:
+            del data["roles"]
         return data
 
     @classmethod
@@ -229,9 +241,10 @@ class Filters:
     doc_ids: list[str] | None = None
     types: list[str] | None = None
     years: list[int] | None = None
+    roles: list[str] | None = None  # section roles (``ingest.roles.ROLES``): a passage under any of them
 
     def empty(self) -> bool:
-        return not (self.collections or self.doc_ids or self.types or self.years)
+        return not (self.collections or self.doc_ids or self.types or self.years or self.roles)
 
 
 @dataclass

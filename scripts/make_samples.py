@@ -23,7 +23,7 @@ from pathlib import Path
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from dangjian.officedoc import official_document
+from dangjian.officedoc import fontconfig_env, official_document
 from dangjian.officedoc import set_font as _font
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +120,7 @@ def docx_to_pdf(docx_path: Path, pdf_path: Path, *, timeout: float = 180) -> Pat
             check=True,
             capture_output=True,
             timeout=timeout,
+            env=fontconfig_env(),  # the GB/T 9704 font names mapped to the installed CJK fonts
         )
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(Path(tmp) / (docx_path.stem + ".pdf")), pdf_path)

@@ -93,7 +93,9 @@ def test_inspect_shows_tree_and_passages():
     assert out.returncode == 0
     lines = out.stdout.splitlines()
     assert lines[0].startswith("《2022年基层党建工作完成情况及2023年工作谋划》 txt")
-    assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战”" in lines
+    # Each section shows its role and the year it speaks of.
+    assert "      （二）突出重点难点，行动再加力，着力打好“攻坚战” 【工作谋划·2023年】" in lines
+    assert "    一、2022年工作完成情况 【完成情况·2022年】" in lines and "    二、存在问题 【存在问题·2022年】" in lines
     assert any(
         "三、2023年工作谋划 > （二）突出重点难点，行动再加力，着力打好“攻坚战” > 一是全力推进优质物业服务进小区提升工程"
         in ln
@@ -250,3 +252,16 @@ def test_keys_create_list_revoke(tmp_path):
     assert revoked.returncode == 0 and json.loads(run("keys", "list", "--json", "--index", str(index)).stdout) == []
     unknown = run("keys", "revoke", "nope", "--index", str(index))
     assert unknown.returncode != 0 and "没有编号为 nope 的密钥" in unknown.stderr
+
+
+def test_search_by_section_role_and_a_printable_quiz_sheet(cli_index, tmp_path):
+    out = run("search", "物业管理", "--role", "存在问题", "--index", str(cli_index), "--json")
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)["hits"]
+    assert hits and all(h["section_path"][0] == "二、存在问题" for h in hits)
+    bad = run("search", "物业管理", "--role", "成绩单", "--index", str(cli_index))
+    assert bad.returncode != 0 and "没有章节作用“成绩单”" in bad.stderr
+    sheet = tmp_path / "试卷.docx"
+    made = run("quiz", "--topic", "十联", "--n", "5", "--output", str(sheet), "--index", str(cli_index))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"已生成试卷 {sheet}：5 题") and sheet.read_bytes()[:2] == b"PK"

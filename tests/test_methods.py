@@ -99,3 +99,55 @@ def test_cards_merge_a_method_across_documents_by_name_or_alias():
     assert named_in(cards, "十联是哪十联？") is ten
     assert named_in(cards, "五共理念指什么") is find_card(cards, "五共")
     assert named_in(cards, "社区党组织怎样联系物业？") is None
+
+
+def test_cards_are_sorted_by_how_much_the_corpus_says_and_generic_ones_come_last():
+    """Issue 23: 十联 was the 15th of 28 unsorted cards, and 学习强国 and 三会一课 were listed as
+    working methods."""
+    from dangjian.methods import group_cards
+
+    cards, _ = corpus_method_cards()
+    assert cards[0].name == "物业管理十联工作法"
+    generic = [c.name for c in cards if c.generic]
+    assert set(generic) == {"三会一课", "学习强国"} and [c.name for c in cards[-2:]] == generic
+    assert {find_card(cards, "三会一课").group, find_card(cards, "学习强国").group} == {"通用制度", "通用平台"}
+    own = [c for c in cards if not c.generic]
+    assert [c.weight for c in own] == sorted((c.weight for c in own), reverse=True)
+    groups = group_cards(cards)
+    assert list(groups)[0] == "工作法" and list(groups)[-2:] == ["通用制度", "通用平台"]
+    assert sum(len(g) for g in groups.values()) == len(cards)
+
+
+def test_a_sentence_naming_several_methods_is_shown_whole_on_none_of_them():
+    """The opening sentence of the seed report names 一社一品, 书记沙龙, 红色名片, 五融四零工作法 and
+    全科社工: each card now shows the clause naming it, verbatim, at its own offsets."""
+    from collections import Counter
+
+    cards, texts = corpus_method_cards()
+    shown = Counter((c.definition.doc_id, c.definition.start, c.definition.end) for c in cards)
+    assert max(shown.values()) <= 2  # two names in one clause (“湾组夜话”、“幸福石墩会”) at most
+    five = find_card(cards, "五融四零")
+    assert five.definition.quote == "**“五融四零工作法”荣获全省党建创新案例，"
+    for card in cards:
+        d = card.definition
+        assert texts[d.doc_id][d.start : d.end] == d.quote and any(n in d.quote for n in [card.name, *card.aliases])
+
+
+def test_cards_are_searchable_by_name_component_or_sentence():
+    from dangjian.methods import search_cards
+
+    cards, _ = corpus_method_cards()
+    assert [c.name for c in search_cards(cards, "文化联育")] == ["物业管理十联工作法"]
+    assert [c.name for c in search_cards(cards, "十联")][0] == "物业管理十联工作法"
+    assert "时间银行" in [c.name for c in search_cards(cards, "积分模式")]
+    assert search_cards(cards, " ") == cards
+
+
+def test_a_result_sentence_is_not_repeated_on_cards_it_does_not_name():
+    cards, texts = corpus_method_cards()
+    assert [r.quote for r in find_card(cards, "五融四零").results] == ["**“五融四零工作法”荣获全省党建创新案例，"]
+    for card in cards:
+        for r in card.results:
+            assert texts[r.doc_id][r.start : r.end] == r.quote
+    shared = [r.quote for c in cards for r in c.results]
+    assert all(shared.count(q) <= 2 for q in shared)  # two names in one clause at most

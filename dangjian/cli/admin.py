@@ -132,7 +132,7 @@ def keys_revoke(key_id: str, index_dir: Path | None) -> None:
 def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None:
     """运行评测集并与基线比较。
 
-    SETS 是评测集名称（domain、dev、fast、cmrc、cmrc-laws、drcd，或 all 表示报告中的全部），
+    SETS 是评测集名称（domain、dev、fast、answers、roles（章节作用）、cmrc、cmrc-laws、drcd，或 all 表示报告中的全部），
     也可以是一个问题文件（JSONL，每行 question 和 gold 定位），此时需用 --index 指定已有索引。
     评测用的索引和向量缓存放在 DANGJIAN_EVAL_DIR（默认 ~/.cache/dangjian/eval）。
     """
@@ -160,6 +160,20 @@ def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None
                 log(f"  结果已保存：{reporting.save(result, evsets.evals_dir() / 'results')}")
             if not as_json:
                 _print_answers(result)
+            continue
+        if name == evsets.ROLE_SET:
+            from ..evaluation.harness import _commit
+            from ..evaluation.roles import run_roles
+
+            result = run_roles(evsets.evals_dir(), evsets.REPO, evsets.shared_data(), _commit())
+            outputs.append(result)
+            roles = result["roles"]
+            log(
+                f"评测集 roles：{roles['sections']} 个人工标注的章节，作用准确率 {100 * roles['accuracy']:.1f}%，"
+                f"年份准确率 {100 * (roles['year_accuracy'] or 0):.1f}%（{roles['dated']} 个标了年份）"
+            )
+            if report:
+                log(f"  结果已保存：{reporting.save(result, evsets.evals_dir() / 'results')}")
             continue
         if Path(name).suffix == ".jsonl":
             if kb is None:

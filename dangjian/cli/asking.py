@@ -17,9 +17,9 @@ from .base import CONTEXT, INDEX_OPTION, JSON_OPTION, dump, fail, handle_errors,
 @JSON_OPTION
 @handle_errors
 def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...], as_json: bool) -> None:
-    """列出文档中的工作法、机制和品牌（工作法卡片）；给出名称（或简称）则只看这一张。"""
+    """列出文档中的工作法、机制和品牌（工作法卡片），按类分组、讲得多的在前；给出名称（或简称）则只看这一张。"""
     from ..errors import DangjianError
-    from ..methods import find_card
+    from ..methods import find_card, group_cards
 
     cards = _method_cards(open_kb(index_dir), collection)
     if name:
@@ -32,7 +32,11 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
     if as_json:
         dump([c.to_dict() for c in cards])
         return
-    for card in cards:
+    group = None
+    for card in sorted(cards, key=lambda c: (c.generic, list(group_cards(cards)).index(c.group))):
+        if not name and card.group != group:
+            group = card.group
+            click.echo(f"\n== {group} ==")
         alias = f"（又称 {'、'.join(card.aliases)}）" if card.aliases else ""
         click.echo(f"【{card.name}】{alias} {card.kind}，{len(card.documents)} 篇文档提到 {len(card.mentions)} 次")
         if card.components:
@@ -52,14 +56,26 @@ def methods(index_dir: Path | None, name: str | None, collection: tuple[str, ...
 @click.option("--n", "count", default=10, show_default=True, type=int, help="题目数量（1–100）")
 @click.option("--seed", default=0, show_default=True, type=int, help="随机种子：相同的种子出相同的题")
 @click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
+@click.option("--output", type=click.Path(path_type=Path), help="另存为可打印的试卷（.docx）：先试题，后答案和出处")
 @JSON_OPTION
 @handle_errors
-def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], as_json: bool) -> None:
-    """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处。"""
-    from ..quiz import make_quiz
+def quiz(
+    index_dir: Path | None, topic: str, count: int, seed: int, collection: tuple[str, ...], output, as_json: bool
+) -> None:
+    """为新社区工作者出题：填空、选择、判断，每题附答案和原文出处；主题可以是工作法、文档或章节（如 存在问题）。"""
+    from ..quiz import make_quiz, quiz_documents
 
-    cards = _method_cards(open_kb(index_dir), collection)
-    questions = make_quiz(cards, topic=topic, n=count, seed=seed)
+    kb = open_kb(index_dir)
+    searcher = kb.searcher()
+    cards = _method_cards(kb, collection, searcher)
+    documents = quiz_documents(searcher.docs, searcher.document, cards, topic, collections=collection or None)
+    questions = make_quiz(cards, topic=topic, n=count, seed=seed, documents=documents)
+    if output is not None:
+        from ..quiz_sheet import save_sheet
+
+        save_sheet(questions, output, topic)
+        click.echo(f"已生成试卷 {output}：{len(questions)} 题")
+        return
     if as_json:
         dump([q.to_dict() for q in questions])
         return
@@ -80,8 +96,9 @@ def quiz(index_dir: Path | None, topic: str, count: int, seed: int, collection: 
 @click.option("--output", required=True, type=click.Path(path_type=Path), help="输出文件：.docx（公文格式）或 .md")
 @click.option("--collection", multiple=True, help="只用这些知识库（集合）中的文档，可重复")
 @click.option("--per-section", default=3, show_default=True, type=click.IntRange(1, 10), help="每部分最多几段素材")
+@click.option("--year", type=click.IntRange(1900, 2100), help="材料所讲的年份（默认取题目中的年份）")
 @handle_errors
-def draft(index_dir, topic, template, outline_file, output, collection, per_section) -> None:
+def draft(index_dir, topic, template, outline_file, output, collection, per_section, year) -> None:
     """按模板或提纲从已有材料中摘编素材稿，每段注明出处，导出 Word（公文格式）或 Markdown。"""
     from ..draft import make_draft
     from ..errors import DangjianError
@@ -102,6 +119,7 @@ def draft(index_dir, topic, template, outline_file, output, collection, per_sect
         filters=_filters(collection, (), (), ()),
         per_section=per_section,
         model=configured_model(load_settings()),
+        year=year,
     )
     result.save(output)
     paragraphs = sum(len(s.paragraphs) for s in result.sections)
@@ -128,7 +146,8 @@ def _method_cards(kb, collections, searcher=None):
     return Catalogue(kb).cards(docs, version.name, collections=collections or None)
 
 
-def _filters(collection, doc, doc_type, year):
+def _filters(collection, doc, doc_type, year, role=()):
+    from ..ingest.roles import check_roles
     from ..schema import Filters
 
     return Filters(
@@ -136,6 +155,7 @@ def _filters(collection, doc, doc_type, year):
         doc_ids=list(doc) or None,
         types=list(doc_type) or None,
         years=list(year) or None,
+        roles=check_roles(list(role)),
     )
 
 
@@ -144,6 +164,11 @@ FILTER_OPTIONS = [
     click.option("--doc", multiple=True, help="只在这些文档编号中检索，可重复"),
     click.option("--type", "doc_type", multiple=True, help="只检索这些类型的文档（如 工作总结），可重复"),
     click.option("--year", multiple=True, type=int, help="只检索这些年份的文档，可重复"),
+    click.option(
+        "--role",
+        multiple=True,
+        help="只检索这些作用的章节：完成情况、主要做法、成效、特色亮点、存在问题、原因、工作谋划、经验启示、基本情况，可重复",
+    ),
 ]
 
 
@@ -178,14 +203,14 @@ def _print_hit(hit) -> None:
 @JSON_OPTION
 @_with_filters
 @handle_errors
-def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type, year) -> None:
+def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type, year, role) -> None:
     """检索与问题最相关的原文段落，给出出处（文档、章节、页码、段落）。"""
     if (query is None) == (queries_file is None):
         fail("请给出一个问题，或用 --queries-file 指定问题文件（二者选一）", 2)
     settings = load_settings()
     kb = open_kb(index_dir)
     k = k or settings.top_k
-    filters = _filters(collection, doc, doc_type, year)
+    filters = _filters(collection, doc, doc_type, year, role)
     if queries_file is not None:
         from ..errors import DangjianError
 
@@ -223,7 +248,7 @@ def search(query, k, queries_file, index_dir, as_json, collection, doc, doc_type
 @JSON_OPTION
 @_with_filters
 @handle_errors
-def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> None:
+def ask(question, k, index_dir, as_json, collection, doc, doc_type, year, role) -> None:
     """回答问题：摘取最相关的原文句子，每句标注出处编号（配置了大模型时由大模型作答并逐句核对）。"""
     from ..llm import configured_model
     from ..methods import named_in
@@ -232,7 +257,7 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year) -> Non
     kb = open_kb(index_dir)
     model = configured_model(settings)
     searcher = kb.searcher()
-    filters = _filters(collection, doc, doc_type, year)
+    filters = _filters(collection, doc, doc_type, year, role)
     answer = kb.ask(question, k=k or settings.top_k, filters=filters, model=model, searcher=searcher)
     card = named_in(_method_cards(kb, collection, searcher), question)
     if as_json:

@@ -181,6 +181,11 @@ def file_table(results) -> list[str]:
     return [f"{s:\u3000<3}  {n:<{width}}  {d:<16}  {why}".rstrip() for s, n, d, why in rows]
 
 
+def _role_label(role: str, year: int | None) -> str:
+    """“ 【工作谋划·2023年】”: a section's role as inspect shows it; empty when it has none."""
+    return f" 【{role}·{year}年】" if role and year else (f" 【{role}】" if role else "")
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
@@ -226,11 +231,12 @@ def inspect(file: Path, as_json: bool, full: bool) -> None:
     echo("\n章节结构：")
     echo(f"  {doc.title}")
     for section in sections[1:]:
-        echo("  " + "  " * section.depth + section.heading)
+        echo("  " + "  " * section.depth + section.heading + _role_label(section.role, section.role_year))
     echo("\n段落：")
     for n, p in enumerate(passages, start=1):
         where = " > ".join(p.section_path) or "（正文开头）"
         page = f"，第 {p.page} 页" if p.page else ""
-        echo(f"[{n}] {where}（字符 {p.start}–{p.end}，{len(p.text)} 字{page}）")
+        role = _role_label(p.roles[0] if p.roles else "", p.role_year)
+        echo(f"[{n}] {where}{role}（字符 {p.start}–{p.end}，{len(p.text)} 字{page}）")
         body = p.text if full or len(p.text) <= 80 else p.text[:80] + "……"
         echo("    " + body.replace("\n", "\n    "))

@@ -44,6 +44,8 @@ def is_miss(row: dict[str, Any]) -> bool:
 
 def saved(result: dict[str, Any]) -> dict[str, Any]:
     """What is kept on disk: everything but per-question rows, and our misses."""
+    if result.get("kind") == "roles":
+        return result
     out = {key: value for key, value in result.items() if key != "pipelines"}
     out["pipelines"] = {name: {k: v for k, v in p.items() if k != "results"} for name, p in result["pipelines"].items()}
     ours = result["pipelines"].get("ours")
@@ -115,6 +117,10 @@ def _answers_section(result: dict[str, Any]) -> list[str]:
 def _section(result: dict[str, Any]) -> list[str]:
     if result.get("kind") == "answers":
         return _answers_section(result)
+    if result.get("kind") == "roles":
+        from .roles import report_section
+
+        return report_section(result)
     pipes = result["pipelines"]
     corpus = result.get("corpus", {})
     lines = [

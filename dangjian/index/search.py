@@ -20,6 +20,7 @@ import numpy as np
 from ..citations import format_citation, highlight_spans
 from ..errors import DangjianError
 from ..ingest.names import is_method_like
+from ..ingest.roles import has_role
 from ..schema import Document, Filters, Hit, Passage, Query, SearchResult, Section
 from ..text import Tokenizer, domain_words, normalize
 from .calibration import AGREEMENT_DEPTH, AGREEMENT_MATCH, LEXICAL_GUARD, calibrate_abstention, evidence
@@ -278,6 +279,8 @@ class Searcher:
         found = self._candidates(query, allowed)
         fused = self._fuse(query, found)
         ranked = self._rank(query, found, fused)
+        if filters is not None and filters.roles:  # section roles are per passage: kept after ranking
+            ranked = [row for row in ranked if has_role(self.retrieval.passage(row), filters.roles)]
         abstained = not ranked or (
             found.confidence < self.threshold
             and found.match < self.lexical_guard

@@ -22,6 +22,7 @@ import numpy as np
 from ..schema import Block, Document, Passage, Section
 from .ocr import passage_confidence
 from .patterns import CLAUSE_END, SENTENCE_END, is_blank
+from .roles import role_chain
 
 DEFAULT_TARGET_CHARS = 300
 DEFAULT_MAX_CHARS = 500
@@ -239,6 +240,8 @@ def chunk_sections(
             page_end=doc.page_at(e - 1),
             section_index=section.index,
             paragraph=bisect.bisect_right(block_starts, s),
+            roles=list(dict.fromkeys(role_chain(sections, section.index))),
+            role_year=section.role_year,
         )
         for n, (s, e, section) in enumerate(ranges)
     ]

@@ -1,4 +1,4 @@
-"""What ingest stores about a document besides its text: its sections, the names it coins
+"""What ingest stores about a document besides its text: its sections (with their roles), the names it coins
 (tokenizer dictionary) and the working methods it describes (method cards). ``dangjian inspect``
 shows the same."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..schema import Document, Section
 from .methods import aliases, find_methods, promised_count
 from .names import find_names, is_method_like
+from .roles import assign_roles
 from .structure import split_sections
 
 
@@ -14,6 +15,7 @@ def describe(doc: Document) -> list[Section]:
     """``doc``'s sections; its names and methods kept in ``doc.metadata`` (``names``, ``methods``)."""
     doc.metadata["names"] = find_names(doc.text)
     sections = split_sections(doc)
+    assign_roles(doc, sections)
     describe_methods(doc, sections)
     return sections
 

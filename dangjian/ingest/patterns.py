@@ -157,3 +157,20 @@ def quoted_re(min_chars: int, max_chars: int, quotes: str = "“”") -> re.Patt
     closing = "".join(quotes[i + 1] for i in range(0, len(quotes), 2))
     marks = re.escape("".join(dict.fromkeys(quotes)))
     return re.compile(f"[{re.escape(opening)}]([^{marks}\\n]{{{min_chars},{max_chars}}})[{re.escape(closing)}]")
+
+
+# Names that are not a place's own working method but institutions and platforms every Party
+# organisation uses (method cards mark them 通用制度 / 通用平台 rather than calling them 工作法).
+GENERIC_INSTITUTIONS = (
+    "三会一课",
+    "主题党日",
+    "组织生活会",
+    "民主生活会",
+    "民主评议党员",
+    "谈心谈话",
+    "两学一做",
+    "第一议题",
+    "四议两公开",
+    "党员积分制",
+)
+GENERIC_PLATFORMS = ("学习强国", "共产党员网", "灯塔在线", "党建云", "全国党员管理信息系统", "党员信息管理系统")

@@ -82,6 +82,7 @@ def filters_for(
         doc_ids=extra.doc_ids if extra else None,
         types=extra.types if extra else None,
         years=extra.years if extra else None,
+        roles=extra.roles if extra else None,
     )
     return None if filters.empty() else filters
 

@@ -3,13 +3,16 @@ library's dataclasses so the OpenAPI schema is complete and stable."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..index.search import MAX_QUERY_CHARS
 
 MAX_K = 50
+SectionRole = Literal[
+    "完成情况", "主要做法", "成效", "特色亮点", "存在问题", "原因", "工作谋划", "经验启示", "基本情况"
+]
 
 
 class Strict(BaseModel):
@@ -29,6 +32,9 @@ class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, max_length=1000, description="只在这些文档中查找")
     types: list[str] | None = Field(None, max_length=100, description="文档类型，如 工作总结、经验材料")
     years: list[int] | None = Field(None, max_length=100, description="年份")
+    roles: list[SectionRole] | None = Field(
+        None, max_length=20, description="章节作用，如 完成情况、存在问题、工作谋划"
+    )
 
 
 class AskRequest(Strict):
@@ -108,6 +114,9 @@ class MethodCard(BaseModel):
     name: str
     aliases: list[str] = Field(description="文中的简称，如“十联工作法”“十联”")
     kind: str = Field(description="工作法、机制、理念、模式、工程、平台、活动、专区、提法或品牌")
+    group: str = Field(description="列表中的分组：同 kind；三会一课、学习强国等为“通用制度”“通用平台”，不算工作法")
+    generic: bool = Field(description="是通用的制度或平台，而不是某地自己的工作法")
+    weight: int = Field(description="文中讲了多少：组成部分×3 + 文档数×2 + 提及次数 + 成效句数；列表按它从大到小")
     count: int | None = Field(description="名称中的数目，如十联 → 10")
     components: list[MethodComponent] = Field(description="文中逐项列出的组成部分，按原文顺序")
     count_note: str = Field(description="组成部分是否与名称中的数目相符")
@@ -131,6 +140,7 @@ class DraftRequest(Strict):
     outline: list[str] | None = Field(None, max_length=30, description="自己的提纲：标题列表（给了就不用模板）")
     collections: list[str] | None = Field(None, max_length=100, description="只用这些知识库中的文档")
     per_section: int = Field(3, ge=1, le=10, description="每部分最多几段素材")
+    year: int | None = Field(None, ge=1900, le=2100, description="材料所讲的年份（默认取题目中的年份）")
 
 
 class DraftParagraph(BaseModel):
@@ -143,7 +153,8 @@ class DraftSection(BaseModel):
     paragraphs: list[DraftParagraph]
     prose: str | None = Field(None, description="大模型改写的正文（配置了大模型时）；不受素材支持的句子标有【未核实】")
     sentences: list[CheckedSentence] = Field(default_factory=list, description="改写正文的逐句核对结果")
-    note: str | None = Field(None, description="配置了大模型但未能改写时的说明")
+    note: str | None = Field(None, description="素材不完全对应时的说明（如用了上一年的计划），或大模型未能改写的原因")
+    spare: list[DraftSpare] = Field(default_factory=list, description="备选段落：可换入本部分")
 
 
 class DraftReference(BaseModel):
@@ -162,6 +173,43 @@ class DraftResponse(BaseModel):
     title: str
     sections: list[DraftSection]
     references: list[DraftReference]
+
+
+class DraftSpare(BaseModel):
+    text: str
+    reference: DraftReference
+
+
+class ExportParagraph(Strict):
+    text: str = Field(max_length=20000)
+    marker: int | None = Field(None, description="references 中的出处编号")
+    reference: DraftReference | None = Field(None, description="换入的备选段落带着自己的出处")
+
+
+class ExportSection(Strict):
+    heading: str = Field(max_length=200)
+    note: str | None = Field(None, max_length=500)
+    paragraphs: list[ExportParagraph] = Field(max_length=50)
+
+
+class ExportDraft(Strict):
+    title: str = Field(max_length=200)
+    sections: list[ExportSection] = Field(max_length=30)
+    references: list[DraftReference] = Field(default_factory=list, max_length=500)
+
+
+class DraftExport(Strict):
+    draft: ExportDraft
+    format: Literal["docx", "md"] = "docx"
+
+
+class QuizAnswer(Strict):
+    answer: str = Field(max_length=500, description="标准答案")
+    given: str = Field(max_length=500, description="作答")
+
+
+class QuizVerdict(BaseModel):
+    correct: bool = Field(description="作答与标准答案规范化后是否相同")
 
 
 class QuizRequest(Strict):

@@ -87,9 +87,9 @@ def test_method_cards_with_verbatim_sources_and_a_question_naming_one(client):
     assert searched["method"] is None
 
 
-def test_quiz_of_fifty_questions_with_verbatim_evidence(client):
-    quiz = client.post("/api/v1/quiz", json={"n": 50, "seed": 5}).json()
-    assert len(quiz) == 50 and {q["kind"] for q in quiz} >= {"fill_blank", "choose_method", "true_false"}
+def test_quiz_of_twenty_questions_with_verbatim_evidence(client):
+    quiz = client.post("/api/v1/quiz", json={"n": 20, "seed": 5}).json()
+    assert len(quiz) == 20 and {q["kind"] for q in quiz} >= {"fill_blank", "choose_method", "true_false"}
     texts = {}
     for q in quiz:
         source = q["source"]
@@ -97,7 +97,7 @@ def test_quiz_of_fifty_questions_with_verbatim_evidence(client):
             texts[source["doc_id"]] = client.get(f"/api/v1/documents/{source['doc_id']}").json()["text"]
         assert texts[source["doc_id"]][source["start"] : source["end"]] == source["quote"]
         assert q["evidence"] in source["quote"]
-    assert client.post("/api/v1/quiz", json={"n": 50, "seed": 5}).json() == quiz
+    assert client.post("/api/v1/quiz", json={"n": 20, "seed": 5}).json() == quiz
     nothing = error_of(client.post("/api/v1/quiz", json={"topic": "红烧肉"}), 404)
     assert "出不了题" in nothing["message"]
     error_of(client.post("/api/v1/quiz", json={"n": 101}), 422)
@@ -112,11 +112,59 @@ def test_draft_paragraphs_cite_verbatim_passages(client):
         for p in section["paragraphs"]:
             ref = refs[p["marker"]]
             text = client.get(f"/api/v1/documents/{ref['doc_id']}").json()["text"]
-            assert p["text"] == ref["quote"] == text[ref["start"] : ref["end"]]
+            assert ref["quote"] == text[ref["start"] : ref["end"]]
+            assert all(line in ref["quote"] for line in p["text"].split("\n"))
     assert (
         "没有模板"
         in error_of(client.post("/api/v1/draft", json={"topic": "x", "template": "述职报告"}), 400)["message"]
     )
+
+
+def test_a_topic_quiz_its_sheet_and_normalised_grading(client):
+    quiz = client.post("/api/v1/quiz", json={"topic": "十联", "n": 10, "seed": 1}).json()
+    assert len(quiz) == 10 and {q["method"] for q in quiz} == {"物业管理十联工作法"}
+    sheet = client.post("/api/v1/quiz/sheet", json={"topic": "十联", "n": 10, "seed": 1})
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    assert "filename*=UTF-8''%E8%AF%95%E5%8D%B7.docx" in sheet.headers["content-disposition"]
+    graded = client.post(
+        "/api/v1/quiz/check",
+        json=[{"answer": "文化联育", "given": "「文化聯育」。"}, {"answer": "文化联育", "given": "文化联"}],
+    ).json()
+    assert graded == [{"correct": True}, {"correct": False}]
+
+
+def test_a_draft_edited_on_the_page_exports_as_docx_and_markdown(client):
+    body = client.post("/api/v1/draft", json={"topic": "2022年社区党建工作总结"}).json()
+    first = body["sections"][0]
+    assert first["spare"], "spare paragraphs to swap in"
+    # Swap the first paragraph for a spare, drop the second section's paragraphs.
+    first["paragraphs"][0] = {"text": first["spare"][0]["text"], "reference": first["spare"][0]["reference"]}
+    body["sections"][1]["paragraphs"] = []
+    draft = {
+        "title": body["title"],
+        "references": body["references"],
+        "sections": [
+            {"heading": s["heading"], "note": s["note"], "paragraphs": s["paragraphs"]} for s in body["sections"]
+        ],
+    }
+    md = client.post("/api/v1/draft/export", json={"draft": draft, "format": "md"})
+    assert md.status_code == 200 and md.text.startswith("# 2022年社区党建工作总结")
+    assert first["spare"][0]["text"].split("\n")[0] in md.text and "[1] 《" in md.text
+    docx_file = client.post("/api/v1/draft/export", json={"draft": draft})
+    assert docx_file.status_code == 200 and docx_file.content[:2] == b"PK"
+
+
+def test_search_filters_by_section_role(client):
+    body = client.post(
+        "/api/v1/ask", json={"question": "物业管理怎么做", "k": 5, "filters": {"roles": ["工作谋划"]}}
+    ).json()
+    # Plans only: the seed report's “三、2023年工作谋划” and the training plan, never its review
+    # or problems, nor the experience report.
+    assert body["passages"] and all(
+        p["section_path"][:1] == ["三、2023年工作谋划"] or p["title"].endswith("计划") for p in body["passages"]
+    )
+    assert any(p["section_path"][:1] == ["三、2023年工作谋划"] for p in body["passages"])
+    error_of(client.post("/api/v1/ask", json={"question": "物业", "filters": {"roles": ["成绩单"]}}), 422)
 
 
 def test_a_fact_the_corpus_does_not_state_is_declined_with_related_passages(client):
@@ -177,6 +225,9 @@ def test_every_route_declares_its_response_model(client):
             content = op["responses"][ok]["content"]
             if path.endswith("/metrics"):  # Prometheus text format
                 assert next(iter(content)).startswith("text/plain")
+                continue
+            if path.endswith(("/quiz/sheet", "/draft/export")):  # file downloads
+                assert "application/vnd.openxmlformats-officedocument.wordprocessingml.document" in content
                 continue
             model = content["application/json"]["schema"]
             assert "$ref" in model or "$ref" in model.get("items", {}), f"{method.upper()} {path} has no response model"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def test_a_new_worker_takes_a_quiz_and_is_scored_with_sources(server, browser):
     for q in expected[:3]:  # three right, the last one left blank
         if q["options"]:
             page.locator(f"#q-{q['number']} input[value='{q['answer']}']").check()
-        else:
-            page.fill(f"#q-{q['number']} input", q["answer"])
+        else:  # written with quotes and a full stop: still right (compared normalised)
+            page.fill(f"#q-{q['number']} input", f"「{q['answer']}」。")
     page.click("#quiz-sheet button")
     expect(page.locator("#quiz-score")).to_have_text("得分：3 / 4")
     expect(page.locator("#q-4 .verdict.wrong")).to_contain_text("答案：" + expected[3]["answer"])
@@ -156,4 +157,83 @@ def test_an_editor_uploads_from_the_page_and_sees_the_report(server, browser, tm
     page.fill("#question", "居民议事厅什么时候开放？")
     page.press("#question", "Enter")
     expect(page.locator(".passage").first).to_contain_text("议事厅")
+    page.close()
+
+
+def test_a_worker_drafts_swaps_a_paragraph_and_downloads_a_docx_that_opens(server, browser, tmp_path):
+    """Issue 23's drafting page: generate, swap a paragraph, drop one, download .docx and .md."""
+    import docx
+
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url + "#/draft")
+    page.fill("#draft-topic", "2022年社区党建工作总结")
+    page.select_option("#draft-template", "年度工作总结")
+    page.click("#draft-form button[type=submit]")
+    sections = page.locator(".draft-section")
+    expect(sections).to_have_count(4)
+    first = sections.nth(0)
+    expect(first.locator("h3")).to_have_text("一、工作完成情况")
+    expect(first.locator(".draft-para")).to_have_count(3)
+    assert "2022年工作完成情况" in first.locator(".from").first.inner_text()
+    plan = sections.nth(3).locator(".from")
+    assert all("2023年工作谋划" in t for t in plan.all_inner_texts())
+    before = first.locator(".draft-para .quote").first.inner_text()
+    refs = page.locator(".draft-refs li").count()
+    first.locator("button.swap").first.click()
+    after = page.locator(".draft-section").nth(0).locator(".draft-para .quote").first.inner_text()
+    assert after != before and after.endswith("[1]")
+    assert page.locator(".draft-refs li").count() == refs
+    second = page.locator(".draft-section").nth(1)
+    kept = second.locator(".draft-para").count()
+    second.locator("button.drop").first.click()
+    expect(page.locator(".draft-section").nth(1).locator(".draft-para")).to_have_count(kept - 1)
+    with page.expect_download() as got:
+        page.click("#draft-docx")
+    path = tmp_path / "素材稿.docx"
+    got.value.save_as(path)
+    assert got.value.suggested_filename == "2022年社区党建工作总结.docx"
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert paragraphs[0] == "2022年社区党建工作总结" and "一、工作完成情况" in paragraphs
+    swapped = after.removesuffix("[1]").split("\n")[0]
+    assert any(p.startswith(swapped) and p.endswith("[1]") for p in paragraphs)
+    assert "参考来源" in paragraphs
+    with page.expect_download() as got_md:
+        page.click("#draft-md")
+    markdown = Path(got_md.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# 2022年社区党建工作总结") and swapped in markdown
+    expect(page.locator("#draft-status")).to_have_text("已下载")
+    page.close()
+
+
+def test_method_cards_are_grouped_searchable_and_generic_ones_marked(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url + "#/methods")
+    expect(page.locator(".group-title").first).to_have_text(re.compile("^工作法（"))
+    expect(page.locator(".method h3").first).to_contain_text("物业管理十联工作法")
+    generic = page.locator(".method").filter(has=page.locator("h3", has_text="学习强国"))
+    expect(generic.locator(".tag")).to_have_text("通用，非本地工作法")
+    page.fill("#methods-q", "文化联育")
+    page.press("#methods-q", "Enter")
+    expect(page.locator(".method")).to_have_count(1)
+    page.close()
+
+
+def test_the_quiz_page_downloads_the_training_sheet(server, browser, tmp_path):
+    import docx
+
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url + "#/quiz")
+    page.fill("#quiz-topic", "十联")
+    page.fill("#quiz-n", "5")
+    page.click("#quiz-form button[type=submit]")
+    expect(page.locator(".question")).to_have_count(5)
+    with page.expect_download() as got:
+        page.click("#quiz-download")
+    path = tmp_path / "试卷.docx"
+    got.value.save_as(path)
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert paragraphs[0] == "“十联”学习测试题" and "二、参考答案及出处" in paragraphs
     page.close()
