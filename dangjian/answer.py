@@ -174,7 +174,8 @@ class _Builder(Listing):
                     # the title says what a bare date line (“（2022年10月16日）”) is the date of
                     titled = normalize(hit.title).lower()
                     overlap += TITLE_SHARE * sum(w for t, w in terms.items() if t in titled and t not in read)
-                    overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
+                    if overlap:  # (a person's name is looked for by a tagger: only where it may count)
+                        overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
                 if q.kind in LISTING and lists(sentence):
                     overlap *= LIST_BONUS
                 if q.kind == "plan" and _PLAN_RE.search(sentence):

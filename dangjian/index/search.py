@@ -44,6 +44,8 @@ from .settings import SearchSettings
 
 FACT_DEPTH = 5  # passages searched for the fact a question asks for
 POOL = 30  # ranked passages kept for the answer builder (the section a list question asks for)
+DOCUMENTS_CACHED = 128  # whole documents kept read (the answer builder reads the pool's documents)
+NAMES_CACHED = 8192  # sentences whose person names are kept
 # BM25's best passage is put first when it matches this share of the question's term weight and
 # scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).
 DECISIVE_MATCH = 0.3
@@ -107,7 +109,9 @@ class Searcher:
         else:
             self.threshold = calibration["threshold"] + self.settings.abstain_margin
         faiss.omp_set_num_threads(self.settings.faiss_threads)
-        self.document = lru_cache(maxsize=16)(self._document)
+        self.document = lru_cache(maxsize=DOCUMENTS_CACHED)(self._document)
+        # the names in a sentence, by jieba's tagger (slow): the same passages answer many questions
+        self.person_names = lru_cache(maxsize=NAMES_CACHED)(self._person_names)
 
     def _document(self, doc_id: str) -> tuple[Document, list[Section]]:
         """One document's text, blocks and sections (``self.document``: the last few cached)."""
@@ -303,8 +307,8 @@ class Searcher:
             analysed=query,
         )
 
-    def person_names(self, sentence: str) -> list[str]:
-        return [word for word, flag in self.tokenizer.tagged(sentence) if is_person_name(word, flag)]
+    def _person_names(self, sentence: str) -> tuple[str, ...]:
+        return tuple(word for word, flag in self.tokenizer.tagged(sentence) if is_person_name(word, flag))
 
     def _fact_support(self, query: Query, fact: Fact, rows: list[int]) -> float:
         idf, max_idf = self.retrieval.term_weights(query.lexical)
