@@ -35,7 +35,7 @@ _QUOTED_RE = re.compile(r"[“「『\"《]([^”」』\"》]{2,30})[”」』\"�
 # Words that open a follow-up without saying anything (“那”, “那么”, “还有”, “请问”).
 _OPENER_RE = re.compile(r"^(?:那么|那|还有|另外|再问一下|请问|再说说|说说)[，,、]?")
 _NUM = rf"[{CN_COUNT}\d]+"
-_UNIT = r"(?:项|条|个|点|部分|方面|件|类|种|步|大任务|大项)"
+_UNIT = r"(?:件事|大任务|大项|部分|方面|项|条|个|点|件|类|种|步)"
 _ORDINAL_RE = re.compile(
     rf"第({_NUM}){_UNIT}|最后(?:一)?{_UNIT}|(前|后)({_NUM}){_UNIT}"
 )
@@ -44,8 +44,8 @@ _DOC_NOUN = r"(?:报告|文件|材料|文章|文档|计划|总结|党章|章程)
 _SECTION_NOUN = r"(?:部分|一块|块|方面|一段|段|章节|一章|一节)"
 _TOPIC_NOUN = r"(?:工作法|方法|机制|做法|工作|活动|品牌|模式|项目|制度|措施|规定|举措|经验|理念|工程|平台|专区|要求|任务|目标|行动)"
 _REFERENCE_RE = re.compile(
-    rf"(?P<doc>{_DEMONSTRATIVE}(?:份|篇|个)?{_DOC_NOUN})|(?P<section>{_DEMONSTRATIVE}{_SECTION_NOUN})"
-    rf"|(?P<topic>{_DEMONSTRATIVE}{_TOPIC_NOUN}?|它们|它)"
+    rf"(?P<doc>{_DEMONSTRATIVE}(?:份|篇|个)?{_DOC_NOUN})|(?P<section>(?<![^在对从就，,]){_DEMONSTRATIVE}{_SECTION_NOUN})"
+    rf"|(?P<topic>(?!这[块方部]){_DEMONSTRATIVE}{_TOPIC_NOUN}?|它们|它)"
 )
 _YEAR_ONLY_RE = re.compile(r"^((?:19|20)\d{2})年?(?:的|呢|的呢|怎么样|的情况呢|情况呢|又如何|如何|的怎么样)*[？?。！!]*$")
 _ELLIPSIS_RE = re.compile(r"^(?P<x>[^，,？?。呢]{1,12})呢[？?。]*$")
@@ -53,16 +53,20 @@ _ELLIPSIS_RE = re.compile(r"^(?P<x>[^，,？?。呢]{1,12})呢[？?。]*$")
 _PREDICATE_RE = re.compile(
     r"是什么|是指|是哪|是不是|是否|是怎么|是谁|是个|(?<![享拥具占])有(?:哪|什么|啥|没有|多少|无)|包括|包含|分为|怎么|怎样|如何|具体|"
     r"取得|存在|主要|都有|都是|都要|要求|需要|应当|应该|在哪|哪些|哪几|哪个|哪|什么|多少|几[个项条种类大方年名次]|为什么|"
-    r"为何|效果|成效|情况|进展|定了|提了|讲了|提到|说了|说的|由谁|谁|何时|呢|吗|么|？|\?"
+    r"为何|效果|成效|情况|进展|定了|提了|讲了|提到|说了|说的|由谁|谁|何时|多久|多长|哪天|哪年|什么时候|呢|吗|么|？|\?"
 )
 # A subject made only of these asks about no topic of its own (“具体效果”, “主要问题”).
 _ASPECT_RE = re.compile(
-    r"效果|成效|成绩|问题|短板|不足|做法|措施|经验|亮点|目标|任务|安排|打算|计划|意义|作用|要求|内容|原因|背景|"
+    r"效果|成效|成绩|存在|问题|短板|不足|做法|措施|经验|亮点|目标|任务|安排|打算|计划|意义|作用|要求|内容|原因|背景|"
     r"进展|情况|特点|难点|困难|下一步|具体|详细|主要|其他|其它|还|都|又|再|一下|那么|那|的|了|在|里|中|上|对|年|，|,|\s"
 )
-_SUBJECT_TRIM = "的在里中上对要和与把将给让被从"
+_SUBJECT_TRIM = "的在里中上对要和与把将给让被从是"
+# Verbs that ask without a subject when nothing else precedes the question word (“采取哪几种方式”).
+_VERB_RE = re.compile(r"采取|采用|开展|推进|解决|安排|落实|实施|做|干|搞|抓|学|选|派|用|讲|提|定|发|建|管|过|了|会|能|可以")
+_TRAILING_VERB_RE = re.compile(r"(?:采取|采用|开展|推进|解决|安排|落实|实施|走|做|干|搞|抓|学|选|派|用)了?$")
+_TOPIC_MARKER_RE = re.compile(r"(?<=.)(?:这|那)(?:一)?(?:块|方面|部分)$")
+_ABOUT_RE = re.compile(r"^(?:对于|对|关于|针对)")
 MAX_ITEM_CHARS = 30
-SHORT_ITEM_CHARS = 8  # an item this short (“服务联动”) is asked about with its topic
 
 
 @dataclass
@@ -113,14 +117,16 @@ def context_of(turns: Sequence[Turn], names: Iterable[str] = ()) -> Context:
     last = turns[-1]
     topic = next((p for t in chain for p in phrases(understood(t), names)[:1]), "")
     if not topic:
-        topic = next((s for t in chain if (s := subject(understood(t)))), "")
+        topic = next((s for t in reversed(chain) if (s := subject(understood(t)))), "")
     section = answer_section(last)
-    items = next((found for t in chain if len(found := list_items(t)) >= 2), [])
+    # “第四项呢？” after “第一项具体要干哪几件事？” counts in the same list as “第一项” did
+    listing = [t for t in chain if not (t.get("resolved") and _ORDINAL_RE.search(t.get("question") or ""))]
+    items = next((found for t in listing if len(found := list_items(t)) >= 2), [])
     citations = last.get("citations") or []
     return Context(
         topic=topic or section,
         question=understood(last),
-        document=citations[0].get("title", "") if citations else "",
+        document=document_name(citations[0].get("title", "")) if citations else "",
         section=section,
         items=tuple(items),
     )
@@ -141,22 +147,30 @@ def resolve(question: str, turns: Sequence[Turn], names: Iterable[str] = ()) -> 
     if year:
         return _resolved(_with_year(ctx.question, year.group(1)), "year", ctx)
 
-    text, cue = _references(body, ctx)
-    if cue:
-        return _resolved(text, cue, ctx)
-
     own = phrases(body, names)
     ellipsis = _ELLIPSIS_RE.match(body)
     if ellipsis:
-        x = ellipsis.group("x").rstrip("的")
+        x = _TOPIC_MARKER_RE.sub("", ellipsis.group("x")).rstrip("的")  # 党员教育这块 → 党员教育
+        x, _ = _references(x, ctx)  # 第四项呢？ → its item
         if own and ctx.topic and ctx.topic in ctx.question:  # 那六百工作法呢？ → the last question about it
             return _resolved(ctx.question.replace(ctx.topic, own[0], 1), "ellipsis", ctx)
-        if not own and ctx.topic:
+        if _ASPECT_RE.sub("", x):  # 那党支部呢？ → the last question, asked of 党支部
+            head = subject(ctx.question, trim=False)
+            if head and ctx.question.startswith(head):
+                years = "".join(y for y in _YEAR_RE.findall(head) if y not in x)
+                return _resolved(years + x + ctx.question[len(head) :], "ellipsis", ctx)
+        if ctx.topic:  # 那存在问题呢？ → the topic's
             return _resolved(f"{ctx.topic}{x}有哪些？" if len(x) <= 8 else f"{ctx.topic}{x}？", "ellipsis", ctx)
+
+    text, cue = _references(body, ctx)
+    if cue:
+        return _resolved(text, cue, ctx)
     if own or not ctx.topic:
         return Resolution(question)
     if _bare(body):
         return _resolved(ctx.topic + body, "bare", ctx)
+    if _ABOUT_RE.match(body):  # 对城市社区党建有什么要求？ → what the document in focus says
+        return _resolved((ctx.document or ctx.topic) + body, "bare", ctx)
     return Resolution(question)
 
 
@@ -170,17 +184,15 @@ def _resolved(text: str, cue: str, ctx: Context) -> Resolution:
 def _references(body: str, ctx: Context) -> tuple[str, str | None]:
     """``body`` with its ordinals and pronouns replaced by what they refer to."""
     cue = None
-    short = True
     text = body
     if ctx.items:
 
         def item(m: re.Match) -> str:
-            nonlocal cue, short
+            nonlocal cue
             chosen = _ordinal_items(m, list(ctx.items))
             if not chosen:
                 return m.group(0)
             cue = "ordinal"
-            short = short and all(len(c) <= SHORT_ITEM_CHARS for c in chosen)
             return "、".join(chosen)
 
         text = _ORDINAL_RE.sub(item, text)
@@ -189,6 +201,9 @@ def _references(body: str, ctx: Context) -> tuple[str, str | None]:
         nonlocal cue
         if m.group("doc"):
             target = ctx.document or ctx.topic
+            noun = re.search(_DOC_NOUN + "$", m.group(0))
+            if ctx.document and noun and not re.search(_DOC_NOUN + "$", target):
+                target += noun.group(0)  # 这个报告 → 二十大报告
         elif m.group("section"):
             target = ctx.section or ctx.topic
         else:
@@ -200,8 +215,6 @@ def _references(body: str, ctx: Context) -> tuple[str, str | None]:
 
     if cue != "ordinal":  # “第三项的牵头单位”: the item is the subject; 该 etc. then refer to it
         text = _REFERENCE_RE.sub(ref, text)
-    if cue == "ordinal" and ctx.topic and short and ctx.topic not in text:
-        text = f"{ctx.topic}的{text}"  # a short item (“服务联动”) is asked about within its topic
     return text, cue
 
 
@@ -236,8 +249,9 @@ def _with_year(question: str, year: str) -> str:
 
 
 def _bare(body: str) -> bool:
-    """Whether a question names no subject of its own (“效果怎么样？”, “存在什么问题？”)."""
-    return not _ASPECT_RE.sub("", subject(body, trim=False))
+    """Whether a question names no subject of its own (“效果怎么样？”, “存在什么问题？”,
+    “采取哪几种方式？”)."""
+    return not _VERB_RE.sub("", _ASPECT_RE.sub("", subject(body, trim=False)))
 
 
 def subject(question: str, *, trim: bool = True) -> str:
@@ -247,8 +261,11 @@ def subject(question: str, *, trim: bool = True) -> str:
     body = _OPENER_RE.sub("", question.strip())
     m = _PREDICATE_RE.search(body)
     head = (body[: m.start()] if m else body).strip("，,。 ").rstrip(_SUBJECT_TRIM)
-    if trim and not _ASPECT_RE.sub("", _YEAR_RE.sub("", head)):
-        return ""
+    if trim:
+        for _ in range(2):  # “党员培训采取” → “党员培训”, “入党要走” → “入党”
+            head = _TRAILING_VERB_RE.sub("", head).rstrip(_SUBJECT_TRIM)
+        if not _ASPECT_RE.sub("", _YEAR_RE.sub("", head)):
+            return ""
     return head
 
 
@@ -261,6 +278,15 @@ def phrases(text: str, names: Iterable[str]) -> list[str]:
             start = norm.index(name)
             found.append(text[start : start + len(name)] if len(text) == len(norm) else name)
     return found
+
+
+def document_name(title: str) -> str:
+    """A document as a question names it: its short alias (“二十大”) when it has one, else its
+    title without brackets and quotes."""
+    from .index.query import doc_aliases, title_name
+
+    aliases = sorted(doc_aliases(title), key=len)
+    return aliases[0] if aliases else title_name(title) or title
 
 
 def answer_section(turn: Turn) -> str:
@@ -281,15 +307,23 @@ def answer_section(turn: Turn) -> str:
 _NUMBERING_RE = re.compile(
     rf"^\s*(?:[（(][{CN_COUNT}\d]+[）)]|[{CN_COUNT}]+[、是]|\d+[.、．)）]|第[{CN_COUNT}\d]+[章节条项]\s*)\s*"
 )
+_ROW_RE = re.compile(r"^[^：:，,]{1,6}[：:]\s*\d+[，,]\s*[^：:，,]{1,8}[：:]\s*([^，,。]+)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
 _SHI_RE = re.compile(rf"(?:^|[。；;\n])\s*[{CN_COUNT}]是([^。；;\n]+)")
 
 
 def _clean_item(text: str) -> str:
     text = _NUMBERING_RE.sub("", _MARKER_RE.sub("", text)).strip().strip("。；;：:")
+    row = _ROW_RE.match(text)
+    if row:  # a table row as a list line: “序号：1，项目：小区党支部标准化建设，…” → its first named cell
+        text = row.group(1)
     if len(text) > MAX_ITEM_CHARS:
         text = re.split(r"[，,。；;：:]", text)[0]
     return text
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")] if "|" in line else []
 
 
 def list_items(turn: Turn) -> list[str]:
@@ -300,6 +334,9 @@ def list_items(turn: Turn) -> list[str]:
     answer = _MARKER_RE.sub("", turn.get("answer") or "")
     if turn.get("layout") == "list":
         return [item for line in answer.splitlines()[1:] if (item := _clean_item(line))]
+    rows = [cells[1] for line in answer.splitlines() if len(cells := _cells(line)) >= 2 and cells[0].isdigit()]
+    if len(rows) >= 2:  # a table's numbered rows: 序号 | 项目 | …
+        return rows
     parts = [_clean_item(m.group(1)) for m in _SHI_RE.finditer(answer)]
     if len(parts) >= 2:
         return parts
