@@ -32,7 +32,18 @@ MAX_QUOTE_CHARS = 2_000
 DEFAULT_DAYS = 30.0
 DEFAULT_MAX_TURNS = 50
 TURN_FIELDS = ("question", "resolved", "answer", "layout", "citations", "abstained")
-CITATION_FIELDS = ("marker", "passage_id", "doc_id", "title", "section_path", "quote", "start", "end", "page", "citation")
+CITATION_FIELDS = (
+    "marker",
+    "passage_id",
+    "doc_id",
+    "title",
+    "section_path",
+    "quote",
+    "start",
+    "end",
+    "page",
+    "citation",
+)
 
 
 def new_id() -> str:

@@ -24,7 +24,10 @@ def chat(index: Path, lines: list[str]) -> subprocess.CompletedProcess:
 
 
 def test_chat_reads_questions_from_stdin_and_resolves_follow_ups(corpus_index):
-    out = chat(corpus_index, ["物业管理十联工作法包括哪些内容？", "第三项具体怎么做？", "它取得了哪些成效？", "退出", "不再回答"])
+    out = chat(
+        corpus_index,
+        ["物业管理十联工作法包括哪些内容？", "第三项具体怎么做？", "它取得了哪些成效？", "退出", "不再回答"],
+    )
     assert out.returncode == 0, out.stderr
     blocks = out.stdout.split("问：")[1:]
     assert [b.splitlines()[0] for b in blocks] == [

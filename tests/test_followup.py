@@ -116,3 +116,35 @@ def test_subject_is_what_a_question_asks_about():
     assert subject("物业管理十联工作法包括哪些内容？") == "物业管理十联工作法"
     assert subject("去年党建工作存在哪些问题？") == "去年党建工作"
     assert subject("效果怎么样？") == ""
+
+
+class Model:
+    """A chat model's stand-in: replies with ``reply`` and records what it was asked."""
+
+    def __init__(self, reply: str | Exception):
+        self.reply = reply
+        self.asked: list = []
+
+    def invoke(self, messages):
+        self.asked.append(messages)
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return type("Reply", (), {"content": self.reply})()
+
+
+def test_a_models_rewrite_is_used_only_when_it_keeps_a_topic_term():
+    from dangjian.followup import resolve_with
+
+    kept = Model("物业管理十联工作法中的服务联动具体怎么做？")
+    found = resolve_with("第三项具体怎么做？", [TEN], NAMES, kept)
+    assert found.cue == "model" and found.text == "物业管理十联工作法中的服务联动具体怎么做？"
+    assert "第三项具体怎么做？" in kept.asked[0][-1].content
+
+    drifted = Model("党员享有哪些权利？")  # keeps no term of the conversation: the rules' reading stands
+    assert resolve_with("第三项具体怎么做？", [TEN], NAMES, drifted).text == "服务联动具体怎么做？"
+    broken = Model(TimeoutError("timed out"))
+    assert resolve_with("第三项具体怎么做？", [TEN], NAMES, broken).text == "服务联动具体怎么做？"
+
+    alone = Model("不该被用到")
+    assert resolve_with("六百工作法是怎么做的？", [TEN], NAMES, alone).cue is None
+    assert alone.asked == []  # a question that stands alone is never sent to the model

@@ -137,7 +137,9 @@ def _conversations_section(result: dict[str, Any]) -> list[str]:
         "|---|---|---|---|",
     ]
     for label, summary in rows:
-        lines.append(f"| {label} | {summary['turns']} | {summary.get('item_recall', '–')} | {summary.get('complete', '–')} |")
+        lines.append(
+            f"| {label} | {summary['turns']} | {summary.get('item_recall', '–')} | {summary.get('complete', '–')} |"
+        )
     a, b, c = (s[k].get("item_recall", 0) for k in ("followup_context", "followup_full", "followup_alone"))
     lines += [
         "",
@@ -155,7 +157,13 @@ def _conversations_section(result: dict[str, Any]) -> list[str]:
             "|---|---|---|---|---|",
         ]
         for r in misses[:MAX_MISSES]:
-            cells = [r["id"], r["question"], r["resolved"] or "（原样）", r["full"] or "–", "、".join(r["context"]["missing"])]
+            cells = [
+                r["id"],
+                r["question"],
+                r["resolved"] or "（原样）",
+                r["full"] or "–",
+                "、".join(r["context"]["missing"]),
+            ]
             lines.append("| " + " | ".join(c.replace("|", "｜") for c in cells) + " |")
     return lines + [""]
 

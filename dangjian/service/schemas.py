@@ -200,7 +200,9 @@ class AskResponse(BaseModel):
     sentences: list[CheckedSentence] = Field(default_factory=list, description="大模型答案的逐句核对结果")
     fallback: str | None = Field(None, description="配置了大模型但未能使用时的说明（超时、出错）")
     took_ms: float
-    conversation_id: str = Field(description="对话编号：追问时在请求中带上；给的编号无效、过期或不属于本密钥时是新对话的编号")
+    conversation_id: str = Field(
+        description="对话编号：追问时在请求中带上；给的编号无效、过期或不属于本密钥时是新对话的编号"
+    )
     resolved: str | None = Field(None, description="按前文理解的问题（与所问文字不同时），页面显示为“已理解为：……”")
 
 
@@ -209,7 +211,9 @@ class ConversationTurn(BaseModel):
     resolved: str | None = Field(description="按前文理解的问题（与所问文字相同时为空）")
     answer: str
     layout: str
-    citations: list[dict[str, Any]] = Field(description="答案的出处（doc_id、title、section_path、quote、start、end、citation…）")
+    citations: list[dict[str, Any]] = Field(
+        description="答案的出处（doc_id、title、section_path、quote、start、end、citation…）"
+    )
     abstained: bool
 
 

@@ -61,7 +61,9 @@ def test_a_follow_up_is_understood_after_the_answer_before_it(client, keys):
         "党员享有哪些权利？",
     ]
     assert turns[1]["resolved"] == "服务联动具体怎么做？"
-    assert turns[2]["citations"] and {"quote", "doc_id", "section_path", "start", "end"} <= set(turns[2]["citations"][0])
+    assert turns[2]["citations"] and {"quote", "doc_id", "section_path", "start", "end"} <= set(
+        turns[2]["citations"][0]
+    )
 
 
 def test_conversations_are_invisible_to_another_key(client, keys):

@@ -11,4 +11,7 @@ from . import answers, collections, conversations, documents, drafting, jobs, me
 def api_routers(settings: Settings) -> list[APIRouter]:
     """Each resource's router, its routes already under ``/api/v1`` (``deps.API``): included
     as they are, a route keeps its full path template for the access log and the metrics."""
-    return [module.router(settings) for module in (answers, conversations, drafting, methods, status, collections, documents, jobs)]
+    return [
+        module.router(settings)
+        for module in (answers, conversations, drafting, methods, status, collections, documents, jobs)
+    ]

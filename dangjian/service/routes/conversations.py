@@ -38,9 +38,7 @@ def router(settings: Settings) -> APIRouter:
     r = APIRouter(prefix=API)
 
     @r.get("/conversations", response_model=schemas.ConversationList, summary="当前密钥最近的对话")
-    def recent(
-        request: Request, who: Who, limit: Annotated[int, Query(ge=1, le=100)] = 20
-    ) -> schemas.ConversationList:
+    def recent(request: Request, who: Who, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> schemas.ConversationList:
         return schemas.ConversationList(
             conversations=[
                 schemas.ConversationSummary(
