@@ -31,6 +31,7 @@ MAX_CITATIONS = 50
 MAX_QUOTE_CHARS = 2_000
 DEFAULT_DAYS = 30.0
 DEFAULT_MAX_TURNS = 50
+SWEEP_EVERY = 1000  # new conversations between sweeps of a running service (one at start too)
 TURN_FIELDS = ("question", "resolved", "answer", "layout", "citations", "abstained")
 CITATION_FIELDS = (
     "marker",
@@ -109,6 +110,7 @@ class ConversationStore:
         self.max_turns = max_turns
         self.clock = clock
         self._lock = threading.Lock()
+        self._created = 0
 
     def _path(self, cid: str) -> Path:
         if not valid_id(cid):  # never reached with another id; a guard all the same
@@ -157,9 +159,14 @@ class ConversationStore:
     def add_turn(self, conv: Conversation, turn: dict[str, Any]) -> Conversation:
         """Append ``turn`` (``stored_turn``), keeping the last ``max_turns``, and save."""
         with self._lock:
+            first = not conv.turns
             conv.turns = [*conv.turns, turn][-self.max_turns :]
             conv.updated = self.clock()
             self._write(conv)
+            self._created += first
+            sweep = first and self._created % SWEEP_EVERY == 0
+        if sweep:
+            self.sweep()
         return conv
 
     def delete(self, cid: str, owner: str | None) -> bool:

@@ -71,3 +71,17 @@ def test_a_conversation_keeps_its_last_turns(tmp_path):
     assert [t["question"] for t in store.get(conv.id, None).turns] == ["问题2", "问题3", "问题4"]
     big = stored_turn("问", None, "字" * 100_000, "text", [{"quote": "句" * 10_000}] * 500, False)
     assert len(big["answer"]) == 20_000 and len(big["citations"]) == 50 and len(big["citations"][0]["quote"]) == 2_000
+
+
+def test_a_running_store_sweeps_every_so_many_new_conversations(tmp_path, monkeypatch):
+    import dangjian.conversation as module
+
+    monkeypatch.setattr(module, "SWEEP_EVERY", 3)
+    clock = Clock()
+    store = ConversationStore(tmp_path, days=1, clock=clock)
+    old = store.add_turn(store.new(None), a_turn())
+    clock.now += 2 * 86400
+    store.add_turn(store.new(None), a_turn())
+    assert (store.folder / f"{old.id}.json").exists()
+    store.add_turn(store.new(None), a_turn())  # the third new one sweeps
+    assert not (store.folder / f"{old.id}.json").exists()

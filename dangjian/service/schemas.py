@@ -206,14 +206,27 @@ class AskResponse(BaseModel):
     resolved: str | None = Field(None, description="按前文理解的问题（与所问文字不同时），页面显示为“已理解为：……”")
 
 
+class ConversationCitation(BaseModel):
+    """One citation of a stored answer, as it was given (a later re-index does not change it)."""
+
+    marker: int = Field(description="答案中的 [n] 标记")
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str = Field(description="当时的原文（逐字）")
+    start: int
+    end: int
+    page: int | None
+    citation: str
+
+
 class ConversationTurn(BaseModel):
     question: str
     resolved: str | None = Field(description="按前文理解的问题（与所问文字相同时为空）")
     answer: str
-    layout: str
-    citations: list[dict[str, Any]] = Field(
-        description="答案的出处（doc_id、title、section_path、quote、start、end、citation…）"
-    )
+    layout: str = Field(description="text 或 list，同 AskResponse.layout")
+    citations: list[ConversationCitation]
     abstained: bool
 
 
