@@ -37,13 +37,14 @@ def router(settings: Settings) -> APIRouter:
             model=request.app.state.llm,
             searcher=snap,
         )
-        resolved = found.text if found.resolved and found.text != body.question else None
+        asked = body.question.strip()
+        resolved = found.text if found.resolved and found.text != asked else None
         rank_of = {h.passage_id: h.rank for h in answer.hits}
         delivered(request, who, answer.hits, answer.citations)
         store.add_turn(
             conv,
             stored_turn(
-                body.question,
+                asked,
                 resolved,
                 answer.answer,
                 answer.layout,
@@ -52,7 +53,7 @@ def router(settings: Settings) -> APIRouter:
             ),
         )
         return schemas.AskResponse(
-            question=body.question,
+            question=asked,
             answer=answer.answer,
             layout=answer.layout,
             citations=[schemas.Citation(**c.to_dict(), rank=rank_of.get(c.passage_id, 0)) for c in answer.citations],
