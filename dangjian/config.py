@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         3000, ge=0, description="问答服务：cite 角色每个密钥每天从同一篇文档得到的不同原文字数上限（0 为不限）"
     )
     log_questions: bool = Field(False, description="问答服务：请求日志里记录问题原文（默认不记录：谁问了什么不进日志）")
+    conversation_days: float = Field(
+        30, gt=0, le=3650, description="问答服务：对话（追问的上下文）保留的天数，超过未更新的对话删除"
+    )
+    conversation_max_turns: int = Field(50, ge=1, le=500, description="问答服务：每个对话保留的最近轮数")
     llm_base_url: str = Field(
         "", description="大模型接口地址（OpenAI 兼容，如 http://127.0.0.1:11434/v1）；留空则只用摘录式答案"
     )

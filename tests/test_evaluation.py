@@ -198,3 +198,36 @@ def test_eval_command_on_a_question_file(tmp_path, monkeypatch):
     assert bad.exit_code == 1 and "--index" in bad.output
     bad = runner.invoke(main, ["eval", "domain", "--pipelines", "ours,magic"])
     assert bad.exit_code == 1 and "未知的检索流程：magic" in bad.output
+
+
+def test_the_conversation_set_is_honest_and_its_report_renders(tmp_path):
+    """Every conversation has 2–4 turns, a follow-up's full form differs from it, and every
+    required item occurs verbatim in the corpus (compared as the scorer compares)."""
+    import json
+
+    from dangjian.evaluation import report
+    from dangjian.evaluation.conversations import load_conversations
+    from dangjian.evaluation.runner import squash
+
+    from .conftest import CORPUS, REPO, SHARED_DATA
+
+    conversations = load_conversations(REPO / "evals")
+    assert len(conversations) >= 40
+    texts = [p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")]
+    texts += [p.read_text(encoding="utf-8") for p in (REPO / "scripts" / "sample_texts").glob("*.txt")]
+    texts += [p.read_text(encoding="utf-8") for p in (SHARED_DATA / "party_gov").rglob("*.md")]
+    for path in (SHARED_DATA / "party_gov").rglob("*.jsonl"):
+        texts += [json.loads(line)["content"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    corpus = squash("\n".join(texts))
+    for conv in conversations:
+        assert 2 <= len(conv["turns"]) <= 4, conv["id"]
+        assert "full" not in conv["turns"][0]
+        for turn in conv["turns"]:
+            assert turn["required"] and turn.get("full") != turn["question"]
+            assert all(squash(item) in corpus for item in turn["required"]), (conv["id"], turn["question"])
+
+    saved = json.loads((REPO / "evals" / "results" / "conversations.json").read_text(encoding="utf-8"))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "conversations.json").write_text(json.dumps(saved), encoding="utf-8")
+    text = report.render(tmp_path, ("conversations",))
+    assert "(a) in the conversation" in text and "(c) asked alone" in text

@@ -132,7 +132,7 @@ def keys_revoke(key_id: str, index_dir: Path | None) -> None:
 def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None:
     """运行评测集并与基线比较。
 
-    SETS 是评测集名称（domain、dev、fast、answers、roles（章节作用）、cmrc、cmrc-laws、drcd，或 all 表示报告中的全部），
+    SETS 是评测集名称（domain、dev、fast、answers、conversations、roles（章节作用）、cmrc、cmrc-laws、drcd，或 all 表示报告中的全部），
     也可以是一个问题文件（JSONL，每行 question 和 gold 定位），此时需用 --index 指定已有索引。
     评测用的索引和向量缓存放在 DANGJIAN_EVAL_DIR（默认 ~/.cache/dangjian/eval）。
     """
@@ -175,6 +175,15 @@ def evaluate_command(sets, index_dir, pipelines, report, limit, as_json) -> None
             if report:
                 log(f"  结果已保存：{reporting.save(result, evsets.evals_dir() / 'results')}")
             continue
+        if name == evsets.CONVERSATION_SET:
+            log("评测集 conversations：追问评测（对话中的追问、写全的问题、不带上下文单独问）")
+            result = harness.run_conversations(settings, progress=log)
+            outputs.append(result)
+            if report:
+                log(f"  结果已保存：{reporting.save(result, evsets.evals_dir() / 'results')}")
+            if not as_json:
+                _print_conversations(result)
+            continue
         if Path(name).suffix == ".jsonl":
             if kb is None:
                 raise DangjianError("用问题文件评测时请用 --index 指定要评测的索引")
@@ -207,6 +216,25 @@ def _print_answers(result) -> None:
     for r in result["pipelines"]["ours"]["results"]:
         if not r["complete"]:
             echo(f"    {r['id']} [{r['kind']}] {r['question']}：缺 {'、'.join(r['missing'])}")
+
+
+def _print_conversations(result) -> None:
+    from ..evaluation.conversations import shortfalls
+
+    echo = click.echo
+    p = result["pipelines"]["ours"]
+    for key, label in (
+        ("followup_context", "追问（带上下文）"),
+        ("followup_full", "追问（写全的问题）"),
+        ("followup_alone", "追问（不带上下文）"),
+        ("standalone_context", "换话题的问题（带上下文）"),
+        ("standalone_alone", "换话题的问题（单独问）"),
+        ("first", "第一问"),
+    ):
+        s = p["summary"][key]
+        echo(f"  {label}：{s['turns']} 轮，item_recall {s.get('item_recall', '–')}，complete {s.get('complete', '–')}")
+    for r in shortfalls(p["results"]):
+        echo(f"    {r['id']} {r['question']} → {r['resolved'] or '（原样）'}：缺 {'、'.join(r['context']['missing'])}")
 
 
 def _print_eval(result) -> None:

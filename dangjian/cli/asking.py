@@ -263,6 +263,10 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year, role) 
     if as_json:
         dump({**answer.to_dict(), "method": card.to_dict() if card else None})
         return
+    _print_answer(answer, card)
+
+
+def _print_answer(answer, card) -> None:
     if card:  # the method the question names comes first
         parts = "：" + "、".join(c.text for c in card.components) if card.components else ""
         click.echo(f"【{card.name}】{card.kind}{parts}（{card.definition.citation()}）\n")
@@ -276,3 +280,58 @@ def ask(question, k, index_dir, as_json, collection, doc, doc_type, year, role) 
     elif answer.abstained:
         for hit in answer.hits:  # related passages that do not state what was asked
             _print_hit(hit)
+
+
+QUIT = ("退出", "exit", "quit")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("-k", "k", type=click.IntRange(1, 50), help="参考多少段（默认 DANGJIAN_TOP_K，即 5）")
+@INDEX_OPTION
+@click.option("--collection", multiple=True, help="只看这些知识库（集合）中的文档，可重复")
+@handle_errors
+def chat(k, index_dir, collection) -> None:
+    """连续问答：每行一个问题，追问（它、这个、第三项、那……呢、2023年的呢）按前文理解，
+    并显示“已理解为：……”。输入“退出”或按 Ctrl-D 结束。也可从标准输入读入多行问题。"""
+    from ..conversation import stored_turn
+    from ..errors import DangjianError
+    from ..followup import ask_followup
+    from ..llm import configured_model
+    from ..methods import named_in
+
+    settings = load_settings()
+    kb = open_kb(index_dir)
+    model = configured_model(settings)
+    filters = _filters(collection, (), (), ())
+    interactive = click.get_text_stream("stdin").isatty()
+    turns: list[dict] = []
+    if interactive:
+        click.echo("请提问（追问会按前文理解；输入“退出”结束）。")
+    while True:
+        try:
+            line = input("问：" if interactive else "")
+        except EOFError:
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question in QUIT:
+            break
+        searcher = kb.searcher()
+        try:
+            answer, found = ask_followup(
+                kb, question, turns, k=k or settings.top_k, filters=filters, model=model, searcher=searcher
+            )
+        except DangjianError as exc:  # a bad question ends nothing: say why and take the next
+            click.echo(f"错误：{exc.message}", err=True)
+            continue
+        resolved = found.text if found.resolved and found.text != question else None
+        if not interactive:
+            click.echo(f"问：{question}")
+        if resolved:
+            click.echo(f"已理解为：{resolved}")
+        _print_answer(answer, named_in(_method_cards(kb, collection, searcher), resolved or question))
+        click.echo("")
+        citations = [c.to_dict() for c in answer.citations]
+        turns.append(stored_turn(question, resolved, answer.answer, answer.layout, citations, answer.abstained))
+        turns = turns[-settings.conversation_max_turns :]

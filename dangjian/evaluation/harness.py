@@ -168,3 +168,25 @@ def run_answers(settings, *, progress: Callable[[str], None] = print) -> dict[st
         "commit": _commit(),
         "pipelines": out,
     }
+
+
+def run_conversations(settings, *, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """The conversation set (``evals/conversations.jsonl``) over the domain corpus: follow-ups
+    in their conversation, written out in full, and alone (see ``conversations.py``)."""
+    from .conversations import evaluate_conversations, load_conversations
+    from .sets import evals_dir, load_set
+
+    work = work_dir()
+    kb = build_index(load_set("domain", work), settings, work, progress)
+    conversations = load_conversations(evals_dir())
+    started = time.perf_counter()
+    out = evaluate_conversations(kb, conversations)
+    progress(f"  完成 {len(conversations)} 个对话（{time.perf_counter() - started:.1f} 秒）")
+    return {
+        "set": "conversations",
+        "kind": "conversations",
+        "title": "追问评测：对话中的追问是否答得和写全的问题一样好（语料同 answers）",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "commit": _commit(),
+        "pipelines": out,
+    }

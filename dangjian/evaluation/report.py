@@ -49,7 +49,11 @@ def saved(result: dict[str, Any]) -> dict[str, Any]:
     out = {key: value for key, value in result.items() if key != "pipelines"}
     out["pipelines"] = {name: {k: v for k, v in p.items() if k != "results"} for name, p in result["pipelines"].items()}
     ours = result["pipelines"].get("ours")
-    if ours:
+    if ours and result.get("kind") == "conversations":
+        from .conversations import shortfalls
+
+        out["misses"] = shortfalls(ours["results"])
+    elif ours:
         incomplete = (lambda r: not r["complete"]) if result.get("kind") == "answers" else is_miss
         out["misses"] = [r for r in ours["results"] if incomplete(r)]
     return out
@@ -114,6 +118,58 @@ def _answers_section(result: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _conversations_section(result: dict[str, Any]) -> list[str]:
+    """The conversation set: follow-ups in context, in full and alone (``conversations.py``)."""
+    s = result["pipelines"]["ours"]["summary"]
+    rows = [
+        ("follow-up turns, (a) in the conversation", s["followup_context"]),
+        ("follow-up turns, (b) the same question written out in full", s["followup_full"]),
+        ("follow-up turns, (c) asked alone, without the conversation (baseline)", s["followup_alone"]),
+        ("standalone later turns (change of topic), in the conversation", s["standalone_context"]),
+        ("standalone later turns, asked alone", s["standalone_alone"]),
+        ("first turns", s["first"]),
+    ]
+    lines = [
+        f"## {result['set']} — {result['title']}",
+        "",
+        f"Run {result['date']} at commit `{result['commit']}`; {s['conversations']} conversations, {s['turns']} turns "
+        "over the domain corpus; our extractive answers, scored like the answer set (required items in the text).",
+        "",
+        "| turns | count | item recall | complete answers |",
+        "|---|---|---|---|",
+    ]
+    for label, summary in rows:
+        lines.append(
+            f"| {label} | {summary['turns']} | {summary.get('item_recall', '–')} | {summary.get('complete', '–')} |"
+        )
+    a, b, c = (s[k].get("item_recall", 0) for k in ("followup_context", "followup_full", "followup_alone"))
+    lines += [
+        "",
+        f"Follow-ups resolved: {s['followup_resolved']} of {s['followup_context']['turns']}; standalone later turns "
+        f"left as asked: {s['standalone_left_alone']} of {s['standalone_context']['turns']}. "
+        f"(a) − (b) = {a - b:+.4f}; (a) − (c) = {a - c:+.4f}.",
+    ]
+    misses = result.get("misses", [])
+    if misses:
+        lines += [
+            "",
+            f"Turns answered worse in the conversation than in full or alone ({len(misses)}):",
+            "",
+            "| id | question | understood as | written in full | missing |",
+            "|---|---|---|---|---|",
+        ]
+        for r in misses[:MAX_MISSES]:
+            cells = [
+                r["id"],
+                r["question"],
+                r["resolved"] or "（原样）",
+                r["full"] or "–",
+                "、".join(r["context"]["missing"]),
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "｜") for c in cells) + " |")
+    return lines + [""]
+
+
 def _section(result: dict[str, Any]) -> list[str]:
     if result.get("kind") == "answers":
         return _answers_section(result)
@@ -121,6 +177,8 @@ def _section(result: dict[str, Any]) -> list[str]:
         from .roles import report_section
 
         return report_section(result)
+    if result.get("kind") == "conversations":
+        return _conversations_section(result)
     pipes = result["pipelines"]
     corpus = result.get("corpus", {})
     lines = [

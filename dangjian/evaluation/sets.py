@@ -175,8 +175,9 @@ SETS: dict[str, Callable[[Path], EvalSet]] = {
     "cmrc-laws": _cmrc_laws,
     "drcd": _drcd,
 }
-REPORT_SETS = ("domain", "answers", "roles", "cmrc", "cmrc-laws", "drcd")
+REPORT_SETS = ("domain", "answers", "conversations", "roles", "cmrc", "cmrc-laws", "drcd")
 ANSWER_SET = "answers"  # the answer evaluation (``answers.py``), over the domain corpus
+CONVERSATION_SET = "conversations"  # follow-up questions (``conversations.py``), over the domain corpus
 ROLE_SET = "roles"  # section roles against hand labels (``roles.py``); no index needed
 
 

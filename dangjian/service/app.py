@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from .. import __version__
 from ..catalogue import Catalogue
 from ..config import Settings
+from ..conversation import ConversationStore
 from ..errors import DangjianError
 from ..jobs import JobQueue
 from ..kb import KnowledgeBase
@@ -78,6 +79,10 @@ def create_app(
         app.state.settings = settings
         app.state.llm = configured_model(settings)
         app.state.jobs = JobQueue(knowledge.index_dir)  # fails what a previous process left running
+        app.state.conversations = ConversationStore(
+            knowledge.index_dir, days=settings.conversation_days, max_turns=settings.conversation_max_turns
+        )
+        app.state.conversations.sweep()
         log.info("serving %s (%s)", knowledge.index_dir, knowledge.store.current_name())
         yield
         app.state.jobs.close()

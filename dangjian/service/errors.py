@@ -27,6 +27,7 @@ _STATUS = {
     "method_not_found": 404,
     "no_quiz": 404,
     "job_not_found": 404,
+    "conversation_not_found": 404,
     "unauthorized": 401,
     "forbidden": 403,
     "too_large": 413,

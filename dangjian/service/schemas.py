@@ -42,6 +42,9 @@ class AskRequest(Strict):
     k: int | None = Field(None, ge=1, le=MAX_K, description="参考多少个段落（默认 DANGJIAN_TOP_K）")
     collections: list[str] | None = Field(None, max_length=100, description="只在这些知识库中查找")
     filters: SearchFilters | None = None
+    conversation_id: str | None = Field(
+        None, max_length=100, description="对话编号（上一次回答返回的 conversation_id）：追问时带上，按前文理解问题"
+    )
 
 
 class Passage(BaseModel):
@@ -245,6 +248,52 @@ class AskResponse(BaseModel):
     sentences: list[CheckedSentence] = Field(default_factory=list, description="大模型答案的逐句核对结果")
     fallback: str | None = Field(None, description="配置了大模型但未能使用时的说明（超时、出错）")
     took_ms: float
+    conversation_id: str = Field(
+        description="对话编号：追问时在请求中带上；给的编号无效、过期或不属于本密钥时是新对话的编号"
+    )
+    resolved: str | None = Field(None, description="按前文理解的问题（与所问文字不同时），页面显示为“已理解为：……”")
+
+
+class ConversationCitation(BaseModel):
+    """One citation of a stored answer, as it was given (a later re-index does not change it)."""
+
+    marker: int = Field(description="答案中的 [n] 标记")
+    passage_id: str
+    doc_id: str
+    title: str
+    section_path: list[str]
+    quote: str = Field(description="当时的原文（逐字）")
+    start: int
+    end: int
+    page: int | None
+    citation: str
+
+
+class ConversationTurn(BaseModel):
+    question: str
+    resolved: str | None = Field(description="按前文理解的问题（与所问文字相同时为空）")
+    answer: str
+    layout: str = Field(description="text 或 list，同 AskResponse.layout")
+    citations: list[ConversationCitation]
+    abstained: bool
+
+
+class Conversation(BaseModel):
+    id: str
+    created: str = Field(description="创建时间（ISO 8601，UTC）")
+    updated: str = Field(description="最后一次提问的时间（ISO 8601，UTC）")
+    turns: list[ConversationTurn]
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    question: str = Field(description="第一个问题")
+    updated: str
+    turns: int
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
 
 
 class SearchResponse(BaseModel):

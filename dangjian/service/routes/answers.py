@@ -1,5 +1,6 @@
-"""Questions: ``POST /ask`` (an answer quoting the passages, each sentence cited) and
-``GET /search`` (the passages)."""
+"""Questions: ``POST /ask`` (an answer quoting the passages, each sentence cited; with a
+``conversation_id``, a follow-up understood after the conversation's turns) and ``GET /search``
+(the passages)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from ...config import Settings
+from ...conversation import stored_turn
+from ...followup import ask_followup
 from ...methods import named_in
 from .. import schemas
 from ..deps import API, KB, Cat, Snapshot, Who, card_out, cards, delivered, filters_for, passage_out
@@ -22,24 +25,48 @@ def router(settings: Settings) -> APIRouter:
     ) -> schemas.AskResponse:
         request.state.question = body.question  # logged only with the log_questions setting
         filters = filters_for(cat, snap, who, body.collections, body.filters)
-        answer = kb.ask(
-            body.question, k=body.k or settings.top_k, filters=filters, model=request.app.state.llm, searcher=snap
+        store = request.app.state.conversations
+        # unknown, expired and another key's ids all start a new conversation, alike
+        conv = store.get(body.conversation_id, who.key_id) or store.new(who.key_id)
+        answer, found = ask_followup(
+            kb,
+            body.question,
+            conv.turns,
+            k=body.k or settings.top_k,
+            filters=filters,
+            model=request.app.state.llm,
+            searcher=snap,
         )
+        asked = body.question.strip()
+        resolved = found.text if found.resolved and found.text != asked else None
         rank_of = {h.passage_id: h.rank for h in answer.hits}
         delivered(request, who, answer.hits, answer.citations)
+        store.add_turn(
+            conv,
+            stored_turn(
+                asked,
+                resolved,
+                answer.answer,
+                answer.layout,
+                [c.to_dict() for c in answer.citations],
+                answer.abstained,
+            ),
+        )
         return schemas.AskResponse(
-            question=answer.question,
+            question=asked,
             answer=answer.answer,
             layout=answer.layout,
             citations=[schemas.Citation(**c.to_dict(), rank=rank_of.get(c.passage_id, 0)) for c in answer.citations],
             passages=[passage_out(h) for h in answer.hits],
             abstained=answer.abstained,
             missing=answer.missing,
-            method=card_out(named_in(cards(cat, snap, who), body.question)),
+            method=card_out(named_in(cards(cat, snap, who), resolved or body.question)),
             generated=answer.generated,
             sentences=[schemas.CheckedSentence(**s.to_dict()) for s in answer.sentences],
             fallback=answer.fallback,
             took_ms=answer.took_ms,
+            conversation_id=conv.id,
+            resolved=resolved,
         )
 
     @r.get("/search", response_model=schemas.SearchResponse, summary="检索原文段落")
