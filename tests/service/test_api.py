@@ -274,13 +274,12 @@ def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
     assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
 
 
-def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path, store):
-    """Every `curl` line of the README, run by bash against a live `dangjian serve`."""
+def test_documented_curl_examples_work_as_written(index_dir, client, tmp_path, store):
+    """Every `curl` line of the README and of docs/*.md, run by bash against a live `dangjian serve`."""
 
-    from ..conftest import REPO
+    from ..conftest import REPO, documentation
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"^curl .*$", readme, flags=re.M)
+    commands = re.findall(r"^curl .*$", documentation(), flags=re.M)
     assert len(commands) >= 5
     env = {**os.environ, "DANGJIAN_KEY": KeyStore(index_dir).create("editor")}
     with live_server(index_dir, env=store.env()) as base:
