@@ -7,6 +7,7 @@ Every error, including a malformed request, answers with one JSON shape
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -52,6 +53,14 @@ def api_docs_dir() -> Path:
     from importlib import resources
 
     return Path(str(resources.files("fastapi_offline").joinpath("static")))
+
+
+@functools.cache
+def redoc_script() -> str:
+    """ReDoc's script with its one outside address (the "API docs by Redocly" logo) pointed at the
+    service's own icon, so that /redoc asks nothing of the internet."""
+    script = (api_docs_dir() / "redoc.standalone.js").read_text(encoding="utf-8")
+    return script.replace("https://cdn.redoc.ly/redoc/logo-mini.svg", "/static/api-docs/favicon.png")
 
 
 def bundled_corpus() -> Path:
@@ -128,12 +137,16 @@ def create_app(
             swagger_favicon_url="/static/api-docs/favicon.png",
         )
 
+    @app.get("/api-docs/redoc.js", include_in_schema=False)
+    def redoc_js() -> Response:
+        return Response(redoc_script(), media_type="text/javascript")
+
     @app.get("/redoc", response_class=HTMLResponse, include_in_schema=False)
     def redoc() -> HTMLResponse:
         return get_redoc_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=app.title + " · API",
-            redoc_js_url="/static/api-docs/redoc.standalone.js",
+            redoc_js_url="/api-docs/redoc.js",
             redoc_favicon_url="/static/api-docs/favicon.png",
             with_google_fonts=False,
         )
