@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WIDTHS = {1280: 860, 390: 844}
-MAX_HEIGHT = 2200
+MAX_HEIGHT = 1800
 
 
 def serve(home: Path) -> tuple[subprocess.Popen, str]:
@@ -113,7 +113,8 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path=args.chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+                    executable_path=args.chromium,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
                 for width, height in WIDTHS.items():
                     page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")

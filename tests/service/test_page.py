@@ -197,7 +197,11 @@ def test_a_wrong_key_is_reported_and_never_blocks_reading(server, browser):
     url, key = server
     page = browser.new_page()
     page.goto(url)
-    sign_in(page, "dj_wrong_key")
+    page.focus("#sign-in")  # by keyboard alone: open the panel, type, Enter
+    page.keyboard.press("Enter")
+    expect(page.locator("#key")).to_be_focused()
+    page.keyboard.type("dj_wrong_key")
+    page.keyboard.press("Enter")
     expect(page.locator("#key-message")).to_contain_text("密钥无效")
     expect(page.locator("#who")).to_have_text("公开阅读（未登录）")
     assert page.evaluate("localStorage.getItem('dangjian-key')") is None
@@ -250,7 +254,7 @@ def test_the_library_lists_filters_opens_and_an_editor_deletes(server, browser, 
     sent = httpx.post(
         url + "api/v1/documents",
         headers=auth,
-        files=[("files", ("临时通知.txt", "一、会议安排\n临时通知：本周五下午召开支部委员会。".encode(), "text/plain"))],
+        files=[("files", ("临时通知.txt", "一、会议安排\n临时通知：本周五下午召开支部委员会。".encode()))],
         data={"collection": "临时"},
     ).json()["job"]
     while sent["state"] in ("queued", "running"):
@@ -261,9 +265,11 @@ def test_the_library_lists_filters_opens_and_an_editor_deletes(server, browser, 
     rows = page.locator("#lib-table tbody tr")
     expect(rows.first).to_be_visible()
     total = rows.count()
-    first = rows.first.locator("td")
-    assert [first.nth(i).get_attribute("data-label") for i in range(6)] == ["标题", "知识库", "类型", "年份", "段落", "加入日期"]
-    assert re.fullmatch(r"\d+", first.nth(4).inner_text()) and re.fullmatch(r"\d{4}-\d\d-\d\d", first.nth(5).inner_text())
+    cells = rows.first.locator("td")
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(6)]
+    assert labels == ["标题", "知识库", "类型", "年份", "段落", "加入日期"]
+    assert re.fullmatch(r"\d+", cells.nth(4).inner_text())  # passages
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells.nth(5).inner_text())  # added on
     expect(page.locator("#lib-table button.delete")).to_have_count(0)  # readers get no delete button
     page.fill("#lib-q", "十联")
     expect(rows).to_have_count(1)
@@ -287,6 +293,9 @@ def test_the_library_lists_filters_opens_and_an_editor_deletes(server, browser, 
     page.fill("#lib-q", "")
     page.select_option("#lib-collection", "临时")
     row = page.locator("#lib-table tbody tr").filter(has_text="临时通知")
+    row.locator("button.reingest").click()
+    expect(page.locator("#upload-report")).to_contain_text("重新导入《临时通知》完成", timeout=60_000)
+    expect(page.locator("#upload-report")).to_contain_text("未变化 1 篇")
     row.locator("button.delete").click()
     row.locator("button.confirm-delete").click()
     expect(page.locator("#page-notice")).to_contain_text("已删除《临时通知》")

@@ -56,6 +56,7 @@ $("nav-ask").addEventListener("click", () => {  // 首页 again: the home panel 
 $("sign-in").addEventListener("click", () => toggleKeyPanel($("key-panel").hidden));
 $("key-cancel").addEventListener("click", () => toggleKeyPanel(false));
 $("key-panel").addEventListener("submit", signIn);
+$("key-panel").addEventListener("keydown", (ev) => { if (ev.key === "Escape") { toggleKeyPanel(false); $("sign-in").focus(); } });
 $("sign-out").addEventListener("click", () => forgetKey("密钥已移除，现在以公开身份阅读。"));
 window.addEventListener("signin", () => { if (!$("view-library").hidden) renderLibrary(); });
 window.addEventListener("hashchange", route);
