@@ -119,7 +119,10 @@ def main() -> int:
                 for width, height in WIDTHS.items():
                     page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
                     page.on("pageerror", lambda exc: errors.append(str(exc)))
-                    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                    page.on(
+                        "console",
+                        lambda m: errors.append(f"{m.text} ({m.location['url']})") if m.type == "error" else None,
+                    )
 
                     def shot(name: str, page=page, width=width) -> None:
                         path = args.out / f"{name}-{width}.png"
