@@ -1,7 +1,7 @@
 """Settings for the CLI and the service (environment variables with the ``DANGJIAN_`` prefix).
 
 Library functions never read these; they take keyword arguments. Every field is listed in the
-README's settings table (a test keeps the two in agreement).
+settings table in docs/settings.md (a test keeps the two in agreement).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from .errors import DangjianError, InputFileError
@@ -330,6 +331,7 @@ class KnowledgeBase:
                 report.results.append(FileResult(doc.source, "added", "", doc.doc_id))
             by_hash[doc.collection, doc.content_hash] = doc.source
             by_source[doc.source] = doc.doc_id
+            doc.metadata.setdefault("added_on", date.today().isoformat())  # kept while it stays unchanged
             plan.new_docs.append((doc, entry.sections))
             plan.new_passages.extend(entry.passages)
             report.sections += len(entry.sections)

@@ -17,6 +17,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
+
+
+def documentation() -> str:
+    """The README and every page of docs/ (what users read), one after another."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    return "\n\n".join(p.read_text(encoding="utf-8") for p in pages)
+
+
 SEED = CORPUS / "000_47bfaefce9c6aa4d.txt"
 # The ten components of the seed report's “物业管理十联工作法”, in order.
 TEN_LIAN = [

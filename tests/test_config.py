@@ -1,4 +1,4 @@
-"""The README's settings table and the Settings class agree."""
+"""The settings table of docs/settings.md and the Settings class agree."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from .conftest import REPO
 
 
 def readme_settings() -> dict[str, str]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `(DANGJIAN_[A-Z_]+)` \| `([^`]*)` \|", readme, re.M)
+    page = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(DANGJIAN_[A-Z_]+)` \| `([^`]*)` \|", page, re.M)
     return dict(rows)
 
 

@@ -1,4 +1,4 @@
-"""The LangChain retriever in a real LCEL chain, and the README example run as written."""
+"""The LangChain retriever in a real LCEL chain, and the example of docs/api.md run as written."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def test_retriever_feeds_a_chain(corpus_index):
     assert "[1] 《" in seen[0] and "[3] 《" in seen[0] and "问题：十联工作法包括什么" in seen[0]
 
 
-def test_readme_langchain_example_runs_as_written(corpus_index, tmp_path):
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### 在 LangChain 中使用", 1)[1]
+def test_docs_langchain_example_runs_as_written(corpus_index, tmp_path):
+    page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    section = page.split("## 在 LangChain 中使用", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     copy_index(corpus_index, tmp_path)
     (tmp_path / "idx").rename(tmp_path / "dangjian_data")

@@ -144,6 +144,7 @@ def document_info(doc: Document) -> dict[str, Any]:
         "names": meta.get("names", []),
         "methods": meta.get("methods", []),
         "chars": len(doc.text),
+        "added_on": meta.get("added_on"),
     }
 
 

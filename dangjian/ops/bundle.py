@@ -41,7 +41,7 @@ BUNDLE_DIR = "dangjian-offline"
 INSTALL_SH = r"""#!/usr/bin/env bash
 # 离线安装 dangjian：只使用本安装包中的 wheelhouse/，不访问任何网络。
 # 用法：bash install.sh [安装目录]      默认 ~/dangjian；程序装在 安装目录/.venv，索引在 安装目录/dangjian_data
-# 升级：对同一个安装目录运行新安装包的 install.sh（先备份，见 README“内网部署”）。
+# 升级：对同一个安装目录运行新安装包的 install.sh（先备份，见 docs/deployment.md“内网部署”）。
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=${1:-$HOME/dangjian}
@@ -75,7 +75,7 @@ if [ -f "$here/index-backup.tar.gz" ]; then
 fi
 "$target/.venv/bin/dangjian" --version
 echo "安装完成。启动：cd $target && .venv/bin/dangjian serve --index dangjian_data --corpus corpus"
-echo "开机自动启动：cd $target && .venv/bin/dangjian service install --system --index dangjian_data（见 README“内网部署”）"
+echo "开机自动启动：cd $target && .venv/bin/dangjian service install --system --index dangjian_data（见 docs/deployment.md“内网部署”）"
 """
 
 README_TXT = """dangjian 离线安装包（dangjian @VERSION@，Python @PYTHON@，@PLATFORM@）
@@ -83,7 +83,7 @@ README_TXT = """dangjian 离线安装包（dangjian @VERSION@，Python @PYTHON@�
 1. 把整个文件拷到内网机器上，解开：tar xzf dangjian-offline.tar.gz
 2. 安装（不联网）：bash dangjian-offline/install.sh ~/dangjian
 3. 启动：cd ~/dangjian && .venv/bin/dangjian serve --host 0.0.0.0 --index dangjian_data --corpus corpus
-4. 开机自动启动、备份、恢复、升级：见 README 的“内网部署”一节。
+4. 开机自动启动、备份、恢复、升级：见 docs/deployment.md 的“内网部署”一节。
 
 机器需要已装好 Python @PYTHON@ 和 venv 模块（Debian/Ubuntu：python3-venv）。
 """

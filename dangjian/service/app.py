@@ -7,13 +7,16 @@ Every error, including a malformed request, answers with one JSON shape
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .. import __version__
@@ -38,6 +41,27 @@ def page_html() -> str:
     from importlib import resources
 
     return resources.files("dangjian.service").joinpath("static/index.html").read_text(encoding="utf-8")
+
+
+def static_dir() -> Path:
+    """The page's own files (``static/``: index.html, css, js)."""
+    return Path(__file__).resolve().parent / "static"
+
+
+def api_docs_dir() -> Path:
+    """Swagger UI and ReDoc files shipped by the ``fastapi-offline`` package (MIT), so that /docs
+    and /redoc work on an intranet with no internet."""
+    from importlib import resources
+
+    return Path(str(resources.files("fastapi_offline").joinpath("static")))
+
+
+@functools.cache
+def redoc_script() -> str:
+    """ReDoc's script with its one outside address (the "API docs by Redocly" logo) pointed at the
+    service's own icon, so that /redoc asks nothing of the internet."""
+    script = (api_docs_dir() / "redoc.standalone.js").read_text(encoding="utf-8")
+    return script.replace("https://cdn.redoc.ly/redoc/logo-mini.svg", "/static/api-docs/favicon.png")
 
 
 def bundled_corpus() -> Path:
@@ -93,6 +117,8 @@ def create_app(
         description="检索党建文档，返回逐字引用的原文段落及出处（文档、章节路径、字符偏移）。",
         lifespan=lifespan,
         responses=ERRORS,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in api_routers(settings):
@@ -102,6 +128,33 @@ def create_app(
     def page() -> HTMLResponse:
         """The web page: one static file, no build step; it talks to the API like any client."""
         return HTMLResponse(page_html())
+
+    app.mount("/static/api-docs", StaticFiles(directory=api_docs_dir()), name="api-docs")  # before /static
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " · API",
+            swagger_js_url="/static/api-docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/api-docs/swagger-ui.css",
+            swagger_favicon_url="/static/api-docs/favicon.png",
+        )
+
+    @app.get("/api-docs/redoc.js", include_in_schema=False)
+    def redoc_js() -> Response:
+        return Response(redoc_script(), media_type="text/javascript")
+
+    @app.get("/redoc", response_class=HTMLResponse, include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title + " · API",
+            redoc_js_url="/api-docs/redoc.js",
+            redoc_favicon_url="/static/api-docs/favicon.png",
+            with_google_fonts=False,
+        )
 
     registry = CollectorRegistry()
     requests = Counter("dangjian_requests", "HTTP requests", ["route", "method", "status"], registry=registry)

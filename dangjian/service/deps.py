@@ -123,7 +123,7 @@ def public_source(source: str) -> str:
     return PurePath(path).name + sep + line + bang + inner
 
 
-def summary_out(info: dict[str, Any], who: Principal) -> schemas.DocumentSummary:
+def summary_out(info: dict[str, Any], who: Principal, passages: int = 0) -> schemas.DocumentSummary:
     return schemas.DocumentSummary(
         doc_id=info["doc_id"],
         title=info["title"],
@@ -132,6 +132,8 @@ def summary_out(info: dict[str, Any], who: Principal) -> schemas.DocumentSummary
         year=info.get("year"),
         file_type=info["file_type"],
         source=public_source(info["source"]) if who.key_id is not None else None,
+        passages=passages,
+        added_on=info.get("added_on"),
     )
 
 

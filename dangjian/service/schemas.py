@@ -315,6 +315,16 @@ class Health(BaseModel):
     embedder: dict[str, Any]
 
 
+class Me(BaseModel):
+    """Who the request's key is: the page shows it as the sign-in state."""
+
+    signed_in: bool = Field(description="请求带了有效的 API 密钥")
+    key_id: str | None
+    role: str = Field(description="reader、cite、editor 或 admin；不带密钥时为 reader")
+    collections: list[str] | None = Field(description="可见的知识库；为空表示全部")
+    can_write: bool
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
@@ -323,6 +333,8 @@ class DocumentSummary(BaseModel):
     year: int | None
     file_type: str
     source: str | None = Field(description="原文件名（不含服务器路径）；匿名读取时不显示")
+    passages: int = Field(0, description="段落数")
+    added_on: str | None = Field(None, description="加入知识库的日期（YYYY-MM-DD）；早于记录日期的索引为空")
 
 
 class DocumentList(BaseModel):

@@ -191,6 +191,38 @@ def test_documents_are_listed_paged_and_filtered(client):
     assert doc["text"] and doc["sections"] and doc["sections"][0]["end"] <= len(doc["text"])
 
 
+def test_documents_say_how_many_passages_and_when_they_were_added(client):
+    health = client.get("/api/v1/health").json()
+    docs = client.get("/api/v1/documents").json()["documents"]
+    assert sum(d["passages"] for d in docs) == health["passages"] and all(d["passages"] > 0 for d in docs)
+    assert all(re.fullmatch(r"20\d\d-\d\d-\d\d", d["added_on"]) for d in docs)  # the day this session built it
+    one = client.get(f"/api/v1/documents/{docs[0]['doc_id']}").json()
+    assert one["passages"] == docs[0]["passages"] and one["added_on"] == docs[0]["added_on"]
+
+
+def test_me_tells_the_page_who_a_key_is(client, index_dir):
+    assert client.get("/api/v1/me").json() == {
+        "signed_in": False,
+        "key_id": None,
+        "role": "reader",
+        "collections": None,
+        "can_write": False,
+    }
+    key = KeyStore(index_dir).create("reader", collections=["default"])
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).json()
+    assert me["signed_in"] and me["role"] == "reader" and me["collections"] == ["default"] and not me["can_write"]
+    assert "密钥无效" in error_of(client.get("/api/v1/me", headers={"X-API-Key": "dj_no_such"}), 401)["message"]
+
+
+def test_api_docs_pages_use_only_the_services_own_files(client):
+    for path in ("/docs", "/redoc"):
+        html = client.get(path).text
+        assert "cdn" not in html and "googleapis" not in html, path
+        for asset in re.findall(r'(?:src|href)="(/[^"]+)"', html):
+            assert client.get(asset).status_code == 200, asset
+    assert "cdn.redoc.ly" not in client.get("/api-docs/redoc.js").text
+
+
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "phrase"),
     [
@@ -277,13 +309,12 @@ def test_dangjian_serve_answers_over_a_real_socket(client, index_dir, store):
     assert not body["abstained"] and "组织联建" in body["hits"][0]["quote"]
 
 
-def test_readme_curl_examples_work_as_written(index_dir, client, tmp_path, store):
-    """Every `curl` line of the README, run by bash against a live `dangjian serve`."""
+def test_documented_curl_examples_work_as_written(index_dir, client, tmp_path, store):
+    """Every `curl` line of the README and of docs/*.md, run by bash against a live `dangjian serve`."""
 
-    from ..conftest import REPO
+    from ..conftest import REPO, documentation
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"^curl .*$", readme, flags=re.M)
+    commands = re.findall(r"^curl .*$", documentation(), flags=re.M)
     assert len(commands) >= 5
     env = {**os.environ, "DANGJIAN_KEY": KeyStore(index_dir).create("editor")}
     with live_server(index_dir, env=store.env()) as base:

@@ -7,6 +7,7 @@ import re
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -127,37 +128,224 @@ def test_nothing_relevant_and_unstated_facts_get_a_clear_message(server, browser
     page.close()
 
 
-def test_the_page_fits_a_phone_screen(server, browser):
-    url, _ = server
-    page = browser.new_page(viewport={"width": 375, "height": 740})
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_view_fits_phone_and_desktop_widths(server, browser, width):
+    url, key = server
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    fits = "document.documentElement.scrollWidth"
     page.goto(url)
+    expect(page.locator("#examples button").first).to_be_visible()
+    assert page.evaluate(fits) <= width
     page.fill("#question", "新来的社工要参加哪些培训？")
     page.press("#question", "Enter")
     expect(page.locator(".passage").first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 376
+    assert page.evaluate(fits) <= width
+    sign_in(page, key)
+    for view, ready in [("#/library", "#lib-table"), ("#/methods", "#methods .method"), ("#/draft", "#draft-form")]:
+        page.goto(url + view)
+        expect(page.locator(ready).first).to_be_visible()
+        assert page.evaluate(fits) <= width, view
+    page.goto(url + "#/quiz")
+    page.fill("#quiz-topic", "十联工作法")
+    page.fill("#quiz-n", "5")
+    page.click("#quiz-form button[type=submit]")
+    expect(page.locator(".question")).to_have_count(5)
+    assert page.evaluate(fits) <= width
+    for q in page.locator(".question").all():  # the question text stays inside its box
+        box, text = q.bounding_box(), q.locator("legend").bounding_box()
+        assert text["x"] >= box["x"] and text["x"] + text["width"] <= box["x"] + box["width"] + 0.5
     page.close()
 
 
-def test_an_editor_uploads_from_the_page_and_sees_the_report(server, browser, tmp_path):
+def sign_in(page, key: str) -> None:
+    page.click("#sign-in")
+    page.fill("#key", key)
+    page.click("#key-panel button[type=submit]")
+
+
+def test_an_editor_uploads_a_batch_from_the_library_and_watches_the_job(server, browser, tmp_path):
     url, key = server
-    sample = tmp_path / "议事厅.txt"
-    sample.write_text("居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。", encoding="utf-8")
+    files = []
+    for name, text in [
+        ("议事厅.txt", "居民议事厅每周三晚上开放，由网格员主持，议题提前三天在小区公开栏公示。"),
+        ("楼道长.md", "# 楼道长制度\n\n每栋楼推选一名楼道长，负责收集居民诉求并每月向社区党委反馈。"),
+        ("坏文件.exe", "MZ not a document"),
+    ]:
+        files.append(tmp_path / name)
+        files[-1].write_text(text, encoding="utf-8")
     page = browser.new_page()
     page.goto(url + "#/upload")
-    page.fill("#key", "dj_wrong_key")
-    page.set_input_files("#files", str(sample))
+    expect(page.locator("#upload-panel .reader-only")).to_be_visible()  # says a key is needed, and where
+    sign_in(page, key)
+    expect(page.locator("#who")).to_contain_text("编辑")
+    expect(page.locator("#upload-panel .reader-only")).to_be_hidden()
+    page.set_input_files("#files", [str(f) for f in files])
     page.click("#upload-form button")
-    expect(page.locator("#upload-result .error")).to_contain_text("API 密钥无效")
-    page.fill("#key", key)
-    page.click("#upload-form button")
-    expect(page.locator("#upload-report")).to_contain_text("新增 1 篇", timeout=120_000)
-    expect(page.locator("#upload-files")).to_contain_text("议事厅.txt")
-    expect(page.locator("#upload-files .file-added")).to_contain_text("新增")
+    report = page.locator("#upload-report")
+    expect(report).to_contain_text("新增 2 篇", timeout=120_000)
+    expect(page.locator("#upload-files .file-added")).to_have_count(2)
+    expect(page.locator("#upload-files .file-skipped, #upload-files .file-failed")).to_contain_text("坏文件.exe")
+    expect(page.locator("#lib-table")).to_contain_text("楼道长制度")
     page.goto(url + "#/")
     page.fill("#question", "居民议事厅什么时候开放？")
     page.press("#question", "Enter")
     expect(page.locator(".passage").first).to_contain_text("议事厅")
     page.close()
+
+
+def test_a_wrong_key_is_reported_and_never_blocks_reading(server, browser):
+    url, key = server
+    page = browser.new_page()
+    page.goto(url)
+    page.focus("#sign-in")  # by keyboard alone: open the panel, type, Enter
+    page.keyboard.press("Enter")
+    expect(page.locator("#key")).to_be_focused()
+    page.keyboard.type("dj_wrong_key")
+    page.keyboard.press("Enter")
+    expect(page.locator("#key-message")).to_contain_text("密钥无效")
+    expect(page.locator("#who")).to_have_text("公开阅读（未登录）")
+    assert page.evaluate("localStorage.getItem('dangjian-key')") is None
+    page.fill("#question", "十联工作法包括什么")
+    page.press("#question", "Enter")
+    expect(page.locator("#answer")).to_contain_text("[1]")
+    # a key saved earlier and revoked since: dropped with a notice, and questions still answer
+    page.evaluate("localStorage.setItem('dangjian-key', 'dj_revoked_key')")
+    page.reload()
+    expect(page.locator("#page-notice")).to_contain_text("已改为公开阅读")
+    page.fill("#question", "十联工作法包括什么")
+    page.press("#question", "Enter")
+    expect(page.locator("#answer")).to_contain_text("[1]")
+    # a good key shows its role in the header and is removed in one click
+    page.click("#page-notice button")
+    sign_in(page, key)
+    expect(page.locator("#who")).to_contain_text("已登录：编辑")
+    page.click("#sign-out")
+    expect(page.locator("#who")).to_have_text("公开阅读（未登录）")
+    assert page.evaluate("localStorage.getItem('dangjian-key')") is None
+    page.close()
+
+
+def test_home_shows_what_the_knowledge_base_holds_and_examples_that_answer(server, browser):
+    url, _ = server
+    health = json.loads(urllib.request.urlopen(url + "api/v1/health").read())
+    page = browser.new_page()
+    page.goto(url)
+    expect(page.locator("#stat-documents")).to_have_text(str(health["documents"]))
+    expect(page.locator("#stat-passages")).to_have_text(str(health["passages"]))
+    expect(page.locator("#home-collections")).to_contain_text("default")
+    expect(page.locator("#home-latest li").first).to_contain_text("《")
+    examples = page.locator("#examples button")
+    expect(examples.first).to_be_visible()
+    assert examples.count() >= 3 and "十联工作法" in examples.first.inner_text()
+    examples.nth(0).click()
+    expect(page.locator("#answer")).to_contain_text("[1]")
+    expect(page.locator("#home")).to_be_hidden()
+    for i in range(1, examples.count()):  # every example answers with a cited passage
+        page.click("#nav-ask")
+        page.locator("#examples button").nth(i).click()
+        expect(page.locator(".passage").first).to_be_visible()
+        expect(page.locator("#nothing")).to_have_count(0)
+    page.close()
+
+
+def test_the_library_lists_filters_opens_and_an_editor_deletes(server, browser, tmp_path):
+    url, key = server
+    auth = {"Authorization": f"Bearer {key}"}
+    sent = httpx.post(
+        url + "api/v1/documents",
+        headers=auth,
+        files=[("files", ("临时通知.txt", "一、会议安排\n临时通知：本周五下午召开支部委员会。".encode()))],
+        data={"collection": "临时"},
+    ).json()["job"]
+    while sent["state"] in ("queued", "running"):
+        sent = httpx.get(url + f"api/v1/jobs/{sent['id']}", headers=auth).json()
+    assert sent["state"] == "done", sent
+    page = browser.new_page()
+    page.goto(url + "#/library")
+    rows = page.locator("#lib-table tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    cells = rows.first.locator("td")
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(6)]
+    assert labels == ["标题", "知识库", "类型", "年份", "段落", "加入日期"]
+    assert re.fullmatch(r"\d+", cells.nth(4).inner_text())  # passages
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells.nth(5).inner_text())  # added on
+    expect(page.locator("#lib-table button.delete")).to_have_count(0)  # readers get no delete button
+    page.fill("#lib-q", "十联")
+    expect(rows).to_have_count(1)
+    page.fill("#lib-q", "")
+    page.select_option("#lib-collection", "临时")
+    expect(rows).to_have_count(1)
+    rows.first.locator("a").click()
+    expect(page.locator("#doc-title")).to_have_text("《临时通知》")
+    expect(page.locator("#doc-text")).to_contain_text("本周五下午")
+    page.go_back()  # the filters are kept
+    expect(page.locator("#lib-collection")).to_have_value("临时")
+    page.select_option("#lib-collection", "")
+    page.fill("#lib-q", "工作完成情况")
+    expect(rows).to_have_count(1)
+    rows.first.locator("a").click()
+    toc = page.locator("#doc-toc li a")
+    expect(toc.first).to_be_visible()
+    assert toc.count() > 10 and any(t.startswith("二、") for t in toc.all_inner_texts())
+    sign_in(page, key)
+    page.goto(url + "#/library")
+    page.fill("#lib-q", "")
+    page.select_option("#lib-collection", "临时")
+    row = page.locator("#lib-table tbody tr").filter(has_text="临时通知")
+    row.locator("button.reingest").click()
+    expect(page.locator("#upload-report")).to_contain_text("重新导入《临时通知》完成", timeout=60_000)
+    expect(page.locator("#upload-report")).to_contain_text("未变化 1 篇")
+    row.locator("button.delete").click()
+    row.locator("button.confirm-delete").click()
+    expect(page.locator("#page-notice")).to_contain_text("已删除《临时通知》")
+    page.select_option("#lib-collection", "")
+    expect(page.locator("#lib-table tbody tr")).to_have_count(total - 1)
+    listed = httpx.get(url + "api/v1/documents", params={"limit": 500}).json()["documents"]
+    assert all(d["title"] != "临时通知" for d in listed)
+    page.close()
+
+
+def test_citations_read_as_document_section_page_with_the_numbers_folded_away(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("#question", "党员教育培训有哪些内容？")
+    page.press("#question", "Enter")
+    card = page.locator(".passage").first
+    expect(card).to_be_visible()
+    crumbs = " ".join(page.locator(".passage .crumb").all_inner_texts())
+    assert "》 › " in crumbs and "第 " in crumbs and " 页" in crumbs  # section path, and the page of the PDF
+    tech = card.locator("details.tech")
+    expect(tech.locator("div")).to_be_hidden()
+    assert "得分" not in card.inner_text()
+    tech.locator("summary").click()
+    expect(tech).to_contain_text("得分")
+    page.close()
+
+
+def test_api_docs_render_with_no_internet(server, browser):
+    url, _ = server
+    context = browser.new_context()
+    blocked = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(("http://127.0.0.1", "http://localhost")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.goto(url + "docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 15
+    expect(page.locator(".opblock-summary-path").filter(has_text="/api/v1/ask").first).to_be_visible()
+    page.goto(url + "redoc")
+    expect(page.get_by_text("回答问题（摘录原文，逐句标注出处）").first).to_be_visible()
+    assert blocked == []  # nothing tried to leave the machine
+    context.close()
 
 
 def test_a_worker_drafts_swaps_a_paragraph_and_downloads_a_docx_that_opens(server, browser, tmp_path):

@@ -40,7 +40,9 @@ def router(settings: Settings) -> APIRouter:
             total=len(rows),
             offset=offset,
             limit=limit,
-            documents=[summary_out(info, who) for info in rows[offset : offset + limit]],
+            documents=[
+                summary_out(info, who, snap.passage_counts[info["doc_id"]]) for info in rows[offset : offset + limit]
+            ],
         )
 
     @r.get("/documents/{doc_id}", response_model=schemas.DocumentDetail, summary="一篇文档：元数据、章节和全文")
@@ -50,7 +52,7 @@ def router(settings: Settings) -> APIRouter:
             raise DangjianError("这个密钥只能查看引文，不能下载全文", code="forbidden")
         doc, sections = snap.version.document(info)
         return schemas.DocumentDetail(
-            **summary_out(info, who).model_dump(),
+            **summary_out(info, who, snap.passage_counts[doc_id]).model_dump(),
             metadata=doc.metadata if who.key_id is not None else public_metadata(doc.metadata),
             sections=[
                 schemas.SectionOut(heading=s.heading, path=s.path, depth=s.depth, start=s.start, end=s.end)

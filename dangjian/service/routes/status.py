@@ -1,4 +1,4 @@
-"""Service status: ``GET /health`` and ``GET /metrics`` (Prometheus)."""
+"""Service status: ``GET /health``, ``GET /me`` (who the key is) and ``GET /metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,16 @@ def router(settings: Settings) -> APIRouter:
             passages=sum(snap.passage_counts[d] for d in visible),
             collections=collections,
             embedder=kb.embedder.identity(),
+        )
+
+    @r.get("/me", response_model=schemas.Me, summary="当前密钥的身份：角色和可见的知识库（网页用来核对密钥）")
+    def me(who: Who) -> schemas.Me:
+        return schemas.Me(
+            signed_in=who.key_id is not None,
+            key_id=who.key_id,
+            role=who.role,
+            collections=who.collections,
+            can_write=who.can_write,
         )
 
     @r.get(
