@@ -118,9 +118,12 @@ class Listing(Quoting):
         return None
 
     def announced(self) -> Answer | None:
-        """A list or problem question answered by what a sentence announces: the rest of its
-        paragraph (“当前发展面临诸多困难挑战。外部环境…；国内…”), or the numbered paragraphs
-        after it (“党的民主集中制的基本原则是：” → （一）…（六）), each item's first sentence."""
+        """A question answered by what a sentence announces: the rest of its paragraph (problems:
+        “当前发展面临诸多困难挑战。外部环境…；国内…”; a how-to: the paragraph “实施提振消费专项行动。”
+        opens), the numbered paragraphs or table rows after it (“党的民主集中制的基本原则是：” →
+        （一）…（六）, each item's first sentence), or the one line after it (a definition:
+        “大会的主题是：”). The announcing sentence carries the question's words (with its title and
+        section path); it comes from the document of the year the question names."""
         q = self.query
         if q.kind not in ("list", "problem", "definition", "howto"):
             return None
