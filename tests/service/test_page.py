@@ -152,8 +152,11 @@ def test_a_conversation_keeps_its_turns_follow_ups_are_understood_and_history_re
         expect(turn.locator(".passage .crumb").first).to_contain_text("《")
     assert "组织联建" in turns.nth(0).locator(".turn-body").inner_text()
     assert page.locator("#answer").count() == 1 and page.locator("#passage-1").count() == 1  # ids stay unique
+    expect(turns.nth(0).locator(".passage").first).to_be_hidden()  # earlier turns' passages are folded
+    expect(turns.nth(2).locator(".passage").first).to_be_visible()
     turns.nth(0).locator("a.marker").first.click()  # a marker opens the passage of its own turn
-    expect(turns.nth(0).locator(".passage.target")).to_have_count(1)
+    expect(turns.nth(0).locator(".passage.target")).to_be_visible()
+    expect(page.locator(".passage.target")).to_have_count(1)
     first_id = page.evaluate("conversation.id")
     saved = json.loads(urllib.request.urlopen(url + f"api/v1/conversations/{first_id}").read())
     assert [t["question"] for t in saved["turns"]][1:] == ["第三项具体怎么做？", "它取得了哪些成效？"]

@@ -116,7 +116,13 @@ function focusPassage(rank, scope = document) {
   /* The passage cited as [rank] within ``scope`` (one turn of the conversation). */
   document.querySelectorAll(".passage.target").forEach((n) => n.classList.remove("target"));
   const card = scope.querySelector('.passage[data-rank="' + rank + '"]');
-  if (card) { card.classList.add("target"); card.scrollIntoView({block: "center"}); card.querySelector("a.open").focus(); }
+  if (card) {
+    const fold = card.closest("details");  // an earlier turn's passages, folded away
+    if (fold) fold.open = true;
+    card.classList.add("target");
+    card.scrollIntoView({block: "center"});
+    card.querySelector("a.open").focus();
+  }
 }
 
 async function askQuestion(question) {

@@ -66,8 +66,17 @@ function newConversation() {
 }
 
 function retire(turn) {
-  /* An older turn gives up its ids (#answer, #passage-1 …) so that the newest turn's stay unique. */
+  /* An older turn gives up its ids (#answer, #passage-1 …) so that the newest turn's stay unique, and
+     folds its passages away (its [n] markers still open them) so the conversation reads in order. */
   if (turn.dataset.retired) return;
+  const body = turn.querySelector(".turn-body");
+  const heading = body.querySelector(":scope > h2.sub");
+  const cards = [...body.querySelectorAll(":scope > .passage")];
+  if (heading && cards.length) {
+    const fold = el("details", {class: "turn-sources"}, el("summary", {}, heading.textContent + "（" + cards.length + "）"));
+    heading.replaceWith(fold);
+    fold.append(...cards);
+  }
   const prefix = "t" + turn.dataset.n + "-";
   turn.querySelectorAll("[id]").forEach((n) => { if (!n.id.startsWith("turn-")) n.id = prefix + n.id; });
   turn.querySelectorAll("a.marker").forEach((a) => a.setAttribute("href", "#" + prefix + a.getAttribute("href").slice(1)));
