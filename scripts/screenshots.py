@@ -74,7 +74,7 @@ def views(page, base: str, key: str, shot) -> None:
         page.press("#question", "Enter")
         page.locator(f"#result .turn:nth-child({n}) .turn-body > *").first.wait_for()
     page.locator("#history summary").click()
-    shot("conversation", start="#result .turn:last-child")
+    shot("conversation", start="#result .turn:nth-child(2)")
     page.click("#sign-in")
     page.fill("#key", key)
     page.click("#key-panel button[type=submit]")
