@@ -143,7 +143,10 @@ def test_a_conversation_keeps_its_turns_follow_ups_are_understood_and_history_re
         expect(page.locator("#question")).to_have_value("")  # the box is ready for the next one
     expect(turns.nth(2)).to_be_in_viewport()  # the newest turn is scrolled into view
     assert [t.locator(".turn-text").inner_text() for t in turns.all()] == [
-        "物业管理十联工作法包括哪些内容？", "第三项具体怎么做？", "它取得了哪些成效？"]
+        "物业管理十联工作法包括哪些内容？",
+        "第三项具体怎么做？",
+        "它取得了哪些成效？",
+    ]
     expect(turns.nth(0).locator(".resolved")).to_have_count(0)
     expect(turns.nth(1).locator(".resolved")).to_contain_text("已理解为：服务联动具体怎么做？")
     expect(turns.nth(2).locator(".resolved")).to_contain_text("已理解为：物业管理十联工作法取得了哪些成效？")
@@ -197,6 +200,24 @@ def test_a_conversation_keeps_its_turns_follow_ups_are_understood_and_history_re
     page.locator("#history-list button.remove-conversation").click()  # and removable by hand
     expect(page.locator("#history")).to_be_hidden()
     assert page.evaluate("localStorage.getItem('dangjian-conversations')") == "[]"
+    page.close()
+
+
+def test_a_follow_up_to_a_conversation_gone_on_the_service_starts_anew_with_a_notice(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("#question", "物业管理十联工作法包括哪些内容？")
+    page.press("#question", "Enter")
+    expect(page.locator("#result .turn .passage").first).to_be_visible()
+    gone = page.evaluate("conversation.id")
+    assert httpx.delete(url + f"api/v1/conversations/{gone}").status_code == 204
+    page.fill("#question", "第三项具体怎么做？")
+    page.press("#question", "Enter")
+    expect(page.locator("#page-notice")).to_contain_text("已开始新对话")
+    expect(page.locator("#result .turn")).to_have_count(1)  # the old turns no longer belong to it
+    expect(page.locator("#result .turn .resolved")).to_have_count(0)
+    assert page.evaluate("conversation.id") not in (gone, None)
     page.close()
 
 
