@@ -48,10 +48,16 @@ def serve(home: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.5)
 
 
-def shoot(page, path: Path) -> None:
-    height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+def shoot(page, path: Path, start: str | None = None) -> None:
+    """The page from its top (or from 120 px above the element ``start`` names), at most MAX_HEIGHT px."""
+    total = page.evaluate("document.documentElement.scrollHeight")
+    y = 0
+    if start:
+        y = page.evaluate(f"Math.max(0, document.querySelector({start!r}).getBoundingClientRect().top + scrollY - 120)")
+        y = max(0, min(y, total - MAX_HEIGHT))
+    height = min(total - y, MAX_HEIGHT)
     width = page.viewport_size["width"]
-    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": y, "width": width, "height": height})
 
 
 def views(page, base: str, key: str, shot) -> None:
@@ -62,6 +68,13 @@ def views(page, base: str, key: str, shot) -> None:
     page.locator("#examples button").first.click()
     page.locator(".passage").first.wait_for()
     shot("answer")
+    page.click("#new-conversation")  # a question and two follow-ups, the ask box and the history below
+    for n, question in enumerate(["物业管理十联工作法包括哪些内容？", "第三项具体怎么做？", "它取得了哪些成效？"], 1):
+        page.fill("#question", question)
+        page.press("#question", "Enter")
+        page.locator(f"#result .turn:nth-child({n}) .turn-body > *").first.wait_for()
+    page.locator("#history summary").click()
+    shot("conversation", start="#result .turn:nth-child(2)")
     page.click("#sign-in")
     page.fill("#key", key)
     page.click("#key-panel button[type=submit]")
@@ -127,9 +140,9 @@ def main() -> int:
                         lambda m: errors.append(f"{m.text} ({m.location['url']})") if m.type == "error" else None,
                     )
 
-                    def shot(name: str, page=page, width=width) -> None:
+                    def shot(name: str, page=page, width=width, start: str | None = None) -> None:
                         path = args.out / f"{name}-{width}.png"
-                        shoot(page, path)
+                        shoot(page, path, start)
                         overflow = page.evaluate("document.documentElement.scrollWidth") - width
                         print(f"{path.relative_to(REPO)}" + (f"  OVERFLOW {overflow}px" if overflow > 0 else ""))
 

@@ -128,6 +128,99 @@ def test_nothing_relevant_and_unstated_facts_get_a_clear_message(server, browser
     page.close()
 
 
+def test_a_conversation_keeps_its_turns_follow_ups_are_understood_and_history_reopens_it(server, browser):
+    """Issue 25's page: a question and two follow-ups stay on screen with their citations and the
+    “已理解为” line; 新对话 forgets the topic; the browser's list reopens the conversation."""
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    turns = page.locator("#result .turn")
+    for n, question in enumerate(["物业管理十联工作法包括哪些内容？", "第三项具体怎么做？", "它取得了哪些成效？"], 1):
+        page.fill("#question", question)
+        page.press("#question", "Enter")
+        expect(turns).to_have_count(n)
+        expect(turns.nth(n - 1).locator(".passage").first).to_be_visible()
+        expect(page.locator("#question")).to_have_value("")  # the box is ready for the next one
+    expect(turns.nth(2)).to_be_in_viewport()  # the newest turn is scrolled into view
+    assert [t.locator(".turn-text").inner_text() for t in turns.all()] == [
+        "物业管理十联工作法包括哪些内容？",
+        "第三项具体怎么做？",
+        "它取得了哪些成效？",
+    ]
+    expect(turns.nth(0).locator(".resolved")).to_have_count(0)
+    expect(turns.nth(1).locator(".resolved")).to_contain_text("已理解为：服务联动具体怎么做？")
+    expect(turns.nth(2).locator(".resolved")).to_contain_text("已理解为：物业管理十联工作法取得了哪些成效？")
+    for turn in turns.all():  # every turn keeps its own answer, markers and cited passages
+        expect(turn.locator("a.marker").first).to_be_visible()
+        expect(turn.locator(".passage .crumb").first).to_contain_text("《")
+    assert "组织联建" in turns.nth(0).locator(".turn-body").inner_text()
+    assert page.locator("#answer").count() == 1 and page.locator("#passage-1").count() == 1  # ids stay unique
+    expect(turns.nth(0).locator(".passage").first).to_be_hidden()  # earlier turns' passages are folded
+    expect(turns.nth(2).locator(".passage").first).to_be_visible()
+    turns.nth(0).locator("a.marker").first.click()  # a marker opens the passage of its own turn
+    expect(turns.nth(0).locator(".passage.target")).to_be_visible()
+    expect(page.locator(".passage.target")).to_have_count(1)
+    first_id = page.evaluate("conversation.id")
+    saved = json.loads(urllib.request.urlopen(url + f"api/v1/conversations/{first_id}").read())
+    assert [t["question"] for t in saved["turns"]][1:] == ["第三项具体怎么做？", "它取得了哪些成效？"]
+
+    page.focus("#new-conversation")  # by keyboard
+    page.keyboard.press("Enter")
+    expect(turns).to_have_count(0)
+    expect(page.locator("#new-conversation")).to_be_hidden()
+    page.fill("#question", "第三项具体怎么做？")  # no list in focus any more: asked as typed
+    page.press("#question", "Enter")
+    expect(turns).to_have_count(1)
+    expect(turns.nth(0).locator(".turn-body")).not_to_be_empty()
+    expect(turns.nth(0).locator(".resolved")).to_have_count(0)
+    assert page.evaluate("conversation.id") != first_id
+
+    page.reload()  # the list survives a reload; the first conversation reopens with its three turns
+    page.locator("#history summary").click()
+    items = page.locator("#history-list li")
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_contain_text("物业管理十联工作法包括哪些内容？")
+    items.nth(1).locator("button.open-conversation").click()
+    expect(turns).to_have_count(3)
+    expect(turns.nth(1).locator(".resolved")).to_contain_text("已理解为：服务联动具体怎么做？")
+    expect(turns.nth(2).locator(".passage").first).to_contain_text("《")
+    expect(turns.nth(2).locator("a.marker").first).to_be_visible()
+    page.fill("#question", "那存在问题呢？")  # a follow-up to the reopened conversation
+    page.press("#question", "Enter")
+    expect(turns).to_have_count(4)
+    expect(turns.nth(3).locator(".resolved")).to_contain_text("已理解为：")
+    assert page.evaluate("conversation.id") == first_id
+
+    # one gone on the service (deleted elsewhere): dropped from the list with a notice
+    httpx.delete(url + f"api/v1/conversations/{first_id}")
+    page.locator("#history summary").click()
+    page.locator("#history-list li").filter(has_text="物业管理十联").locator("button.open-conversation").click()
+    expect(page.locator("#page-notice")).to_contain_text("已从列表中移除")
+    expect(page.locator("#history-list li")).to_have_count(1)
+    page.locator("#history-list button.remove-conversation").click()  # and removable by hand
+    expect(page.locator("#history")).to_be_hidden()
+    assert page.evaluate("localStorage.getItem('dangjian-conversations')") == "[]"
+    page.close()
+
+
+def test_a_follow_up_to_a_conversation_gone_on_the_service_starts_anew_with_a_notice(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.fill("#question", "物业管理十联工作法包括哪些内容？")
+    page.press("#question", "Enter")
+    expect(page.locator("#result .turn .passage").first).to_be_visible()
+    gone = page.evaluate("conversation.id")
+    assert httpx.delete(url + f"api/v1/conversations/{gone}").status_code == 204
+    page.fill("#question", "第三项具体怎么做？")
+    page.press("#question", "Enter")
+    expect(page.locator("#page-notice")).to_contain_text("已开始新对话")
+    expect(page.locator("#result .turn")).to_have_count(1)  # the old turns no longer belong to it
+    expect(page.locator("#result .turn .resolved")).to_have_count(0)
+    assert page.evaluate("conversation.id") not in (gone, None)
+    page.close()
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_every_view_fits_phone_and_desktop_widths(server, browser, width):
     url, key = server
@@ -140,6 +233,15 @@ def test_every_view_fits_phone_and_desktop_widths(server, browser, width):
     page.press("#question", "Enter")
     expect(page.locator(".passage").first).to_be_visible()
     assert page.evaluate(fits) <= width
+    for n, question in enumerate(["物业管理十联工作法包括哪些内容？", "第三项具体怎么做？"], 2):  # a conversation
+        page.fill("#question", question)
+        page.press("#question", "Enter")
+        expect(page.locator("#result .turn")).to_have_count(n)
+        expect(page.locator("#result .turn").nth(n - 1).locator(".passage").first).to_be_visible()
+    expect(page.locator(".resolved")).to_be_visible()
+    page.locator("#history summary").click()
+    expect(page.locator("#history-list li").first).to_be_visible()
+    assert page.evaluate(fits) <= width, "conversation"
     sign_in(page, key)
     for view, ready in [("#/library", "#lib-table"), ("#/methods", "#methods .method"), ("#/draft", "#draft-form")]:
         page.goto(url + view)

@@ -3,12 +3,12 @@
 "use strict";
 
 function passageCard(p, id) {
-  const card = el("article", {class: "passage", id});
+  const card = el("article", {class: "passage", id, "data-rank": p.rank});
   const open = el("a", {href: docHref(p.doc_id, p.start, p.end), class: "open"}, "查看原文");
   card.append(crumb(p), highlighted(p.quote, p.highlights),
               el("div", {class: "actions"}, copyButton(() => p.citation + "\n“" + p.quote + "”"), open),
-              technical(["第 " + p.start + "–" + p.end + " 字", "排名 " + p.rank, "得分 " + p.score.toFixed(4),
-                         "段落编号 " + p.passage_id]));
+              technical(["第 " + p.start + "–" + p.end + " 字", p.score == null ? "" : "排名 " + p.rank,
+                         p.score == null ? "" : "得分 " + p.score.toFixed(4), "段落编号 " + p.passage_id]));
   return card;
 }
 
@@ -94,7 +94,7 @@ function renderTurn(body, out) {
           const c = body.citations.find((x) => x.marker === Number(m[1]));
           const rank = c ? c.rank : 1;
           into.append(el("a", {class: "marker", href: "#passage-" + rank, title: c ? c.citation : "",
-                               onclick: (ev) => { ev.preventDefault(); focusPassage(rank); }}, part));
+                               onclick: (ev) => { ev.preventDefault(); focusPassage(rank, out); }}, part));
         } else into.append(part);
       }
       return into;
@@ -112,28 +112,47 @@ function renderTurn(body, out) {
   body.passages.forEach((p) => out.append(passageCard(p, "passage-" + p.rank)));
 }
 
-function focusPassage(rank) {
+function focusPassage(rank, scope = document) {
+  /* The passage cited as [rank] within ``scope`` (one turn of the conversation). */
   document.querySelectorAll(".passage.target").forEach((n) => n.classList.remove("target"));
-  const card = $("passage-" + rank);
-  if (card) { card.classList.add("target"); card.scrollIntoView({block: "center"}); card.querySelector("a.open").focus(); }
+  const card = scope.querySelector('.passage[data-rank="' + rank + '"]');
+  if (card) {
+    const fold = card.closest("details");  // an earlier turn's passages, folded away
+    if (fold) fold.open = true;
+    card.classList.add("target");
+    card.scrollIntoView({block: "center"});
+    card.querySelector("a.open").focus();
+  }
 }
 
 async function askQuestion(question) {
-  /* Post one question (with the filters chosen) and render its answer as a turn. */
+  /* Post one question (with the filters chosen, and the conversation's id for a follow-up) and add
+     its answer to the conversation on screen as the newest turn. */
   const payload = {question, k: 5};
   if ($("collection").value) payload.collections = [$("collection").value];
   if ($("doctype").value) payload.filters = {types: [$("doctype").value]};
+  const sent = conversation.id;
+  if (sent) payload.conversation_id = sent;
   $("home").hidden = true;
   $("status").textContent = "正在检索……";
-  $("result").replaceChildren();
+  const turn = addTurn(question);
   try {
     const body = await postJSON("/ask", payload);
     $("status").textContent = "用时 " + Math.round(body.took_ms) + " 毫秒";
-    renderTurn(body, $("result"));
+    if (sent && body.conversation_id !== sent) {  // expired, or another key's: the service began anew
+      $("result").querySelectorAll(".turn").forEach((t) => { if (t !== turn) t.remove(); });
+      notice("之前的对话已过期或不可用，已开始新对话。");
+    }
+    conversation.id = body.conversation_id;
+    remember(body.conversation_id, question);
+    showResolved(turn, body.resolved);
+    renderTurn(body, turn.querySelector(".turn-body"));
+    if ($("question").value.trim() === question) $("question").value = "";
   } catch (e) {
     $("status").textContent = "";
-    $("result").append(el("div", {class: "error"}, e.message));
+    turn.querySelector(".turn-body").append(el("div", {class: "error"}, e.message));
   }
+  turn.scrollIntoView({block: "start"});
 }
 
 function ask(ev) {

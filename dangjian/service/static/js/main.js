@@ -48,11 +48,12 @@ $("methods-q").addEventListener("search", showMethods);
 for (const id of ["lib-q", "lib-collection", "lib-type", "lib-year"]) $(id).addEventListener("input", renderLibrary);
 $("lib-form").addEventListener("submit", (ev) => { ev.preventDefault(); renderLibrary(); });
 $("back").addEventListener("click", (ev) => { ev.preventDefault(); history.back(); });
-$("nav-ask").addEventListener("click", () => {  // 首页 again: the home panel instead of the last answer
-  $("result").replaceChildren();
-  $("status").textContent = "";
-  if ((location.hash || "#/") === "#/") route();
-});
+function freshStart() {  // 首页 or 新对话: the home panel instead of the last conversation
+  newConversation();
+  if ((location.hash || "#/") === "#/") route(); else location.hash = "#/";
+}
+$("nav-ask").addEventListener("click", freshStart);
+$("new-conversation").addEventListener("click", () => { freshStart(); $("question").focus(); });
 $("sign-in").addEventListener("click", () => toggleKeyPanel($("key-panel").hidden));
 $("key-cancel").addEventListener("click", () => toggleKeyPanel(false));
 $("key-panel").addEventListener("submit", signIn);
@@ -60,4 +61,5 @@ $("key-panel").addEventListener("keydown", (ev) => { if (ev.key === "Escape") { 
 $("sign-out").addEventListener("click", () => forgetKey("密钥已移除，现在以公开身份阅读。"));
 window.addEventListener("signin", () => { if (!$("view-library").hidden) renderLibrary(); });
 window.addEventListener("hashchange", route);
+renderHistory();
 restoreKey().then(() => { route(); loadFilters(); });
