@@ -62,6 +62,15 @@ def _names_document(question: str, term: str) -> bool:
     return bool(re.search(re.escape(term) + r"[\u4e00-\u9fff]?(?:的)?(?:报告|讲话|文件|里|中)", question))
 
 
+def _quotable(found: Outline) -> bool:
+    """Whether a how-to's section is quoted whole: short, without headings of its own below it
+    (their parts answer) and without a table (its rows read badly run together)."""
+    section = found.section
+    below = any(s.parent == section.index and s.kind != "item" for s in found.sections)
+    body = found.doc.text[section.heading_end : section.end]
+    return len(body) <= HOWTO_CHARS and not below and " | " not in body
+
+
 class Listing(Quoting):
     """The answers of this module; ``answer._Builder`` adds the rest."""
 
@@ -258,7 +267,7 @@ class Listing(Quoting):
         listed = self._list_sentence(found)
         if listed is not None or found is None:
             return listed
-        if self.query.kind == "howto" and found.section.end - found.section.heading_end <= HOWTO_CHARS:
+        if self.query.kind == "howto" and _quotable(found):
             return self._body(found)  # a short how-to section is quoted whole
         if found.parts:
             listed = self._listed_in(found)
@@ -316,7 +325,7 @@ class Listing(Quoting):
             scored.append((score, s, e))
         if not scored:
             return None
-        if self.query.kind == "howto" and scored[-1][2] - scored[0][1] <= HOWTO_CHARS:
+        if self.query.kind == "howto" and _quotable(found):
             return self._answer([self._from_document(found, base + scored[0][1], base + scored[-1][2], section)])
         best = max(x[0] for x in scored if x[0] != float("inf")) if len(scored) > 1 else 0.0
         chosen, length = [], 0

@@ -200,8 +200,11 @@ class ConversationStore:
         removed = 0
         for path in self.folder.glob("*.json"):
             if path.name.startswith(".tmp-"):
-                if path.stat().st_mtime + 3600 < time.time():
-                    path.unlink(missing_ok=True)
+                try:  # another request's file being written: renamed away at any moment
+                    if path.stat().st_mtime + 3600 < time.time():
+                        path.unlink(missing_ok=True)
+                except OSError:
+                    pass
                 continue
             conv = self._read(path)
             if conv is not None and self._expired(conv):
