@@ -143,7 +143,7 @@ class _Builder(Listing):
         hits = self.result.hits[: (5 if fact else FROM_HITS)]
         if q.kind in LISTING or q.kind == "yesno":  # a list (or the sentence a yes hangs on) may sit lower
             shown = {h.passage_id for h in hits}
-            extra = [self.searcher.passage(row) for row in self.rows[:LIST_POOL]]
+            extra = self._passages(LIST_POOL)
             hits = hits + [
                 self.searcher.hit(p, len(hits) + i + 1, 0.0, q.terms)
                 for i, p in enumerate(x for x in extra if x.passage_id not in shown)

@@ -77,7 +77,7 @@ class Listing(Quoting):
     @functools.cached_property
     def section(self) -> Outline | None:
         """The section the question asks for, if one clearly is (``outline.find_outline``)."""
-        return find_outline(self.query, self.searcher, self.rows, self.weights)
+        return find_outline(self.query, self.searcher, self._passages(len(self.rows)), self.weights)
 
     def complete_list(self) -> Answer | None:
         """A list or how-to question about a numbered name (十联): the sentence listing all its items."""

@@ -48,9 +48,16 @@ class Quoting:
         self.rows = result.pool or []
         weights, max_idf = searcher.retrieval.term_weights(self.query.lexical)
         self.weights = {t: w or max_idf for t, w in weights.items()}
+        self._read_rows: dict[int, Passage] = {}
 
     def _passages(self, n: int) -> list[Passage]:
-        return [self.searcher.passage(row) for row in self.rows[:n]]
+        """The first ``n`` passages of the ranked pool (each read once per question)."""
+        return [self._read(row) for row in self.rows[:n]]
+
+    def _read(self, row: int) -> Passage:
+        if row not in self._read_rows:
+            self._read_rows[row] = self.searcher.passage(row)
+        return self._read_rows[row]
 
     def _of_the_year(self, p: Passage) -> bool:
         """Whether a passage's document is of the year the question names, if it names one."""
@@ -110,11 +117,17 @@ class Quoting:
         )
 
     def _passage_at(self, doc_id: str, offset: int) -> Passage | None:
-        for row in self.searcher.retrieval.doc_rows(doc_id):
-            p = self.searcher.passage(row)
-            if p.start <= offset < p.end:
-                return p
-        return None
+        """The passage of ``doc_id`` holding ``offset`` (a document's passages are in order)."""
+        rows = self.searcher.retrieval.doc_rows(doc_id)
+        lo, hi = 0, len(rows)
+        while lo < hi:  # the first passage ending after ``offset``
+            mid = (lo + hi) // 2
+            if self._read(rows[mid]).end <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        found = self._read(rows[lo]) if lo < len(rows) else None
+        return found if found is not None and found.start <= offset else None
 
     def _answer(self, pieces: list[Piece], *, lead: str = "", layout: str = "text") -> Answer:
         citations, lines = [], []

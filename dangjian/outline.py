@@ -20,14 +20,27 @@ from dataclasses import dataclass
 
 from .answer_text import full_sentences, lists
 from .ingest.patterns import CN_DIGITS
-from .schema import Document, Query, Section
+from .schema import Document, Passage, Query, Section
 from .text import normalize
 
 # Words in a heading that give its section a role, and what in a question asks for that role
 # (besides its kind: a problem question asks for the problems).
 ROLE_WORDS = {
     "problem": ("问题", "不足", "短板", "差距", "困难", "挑战", "薄弱"),
-    "plan": ("谋划", "计划", "打算", "思路", "安排", "下一步", "目标任务", "重点工作", "工作重点", "部署", "工作的建议", "工作任务"),
+    "plan": (
+        "谋划",
+        "计划",
+        "打算",
+        "思路",
+        "安排",
+        "下一步",
+        "目标任务",
+        "重点工作",
+        "工作重点",
+        "部署",
+        "工作的建议",
+        "工作任务",
+    ),
     "howto": ("做法", "措施", "举措", "经验", "主要工作", "路径", "机制", "程序"),
     "achieved": ("完成情况", "成效", "成绩", "成果", "工作回顾", "主要工作", "亮点"),
 }
@@ -94,8 +107,8 @@ class Outline:
     heading: float = 0.0  # the share of the question's weight its heading carries
 
 
-def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, float]) -> Outline | None:
-    """The section of the pool's documents that best matches ``query`` (``rows``: ranked pool
+def find_outline(query: Query, searcher, pool: list[Passage], weights: dict[str, float]) -> Outline | None:
+    """The section of the pool's documents that best matches ``query`` (``pool``: the ranked pool's
     passages; ``weights``: term → idf), or None when no section is clearly asked for."""
     terms = topic_terms(weights)
     total = sum(terms.values())
@@ -104,8 +117,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
     expansions = set(query.lexical) - set(query.tokens)
     years = {t for t in terms if t.isdigit() and len(t) == 4}
     support: dict[tuple[str, int], float] = defaultdict(float)
-    for rank, row in enumerate(rows):
-        p = searcher.passage(row)
+    for rank, p in enumerate(pool):
         support[(p.doc_id, p.section_index)] += 1.0 / (rank + 2)
     roles = [word for role in asked_roles(query) for word in ROLE_WORDS[role]]
 
@@ -120,7 +132,7 @@ def find_outline(query: Query, searcher, rows: list[int], weights: dict[str, flo
         return sum(terms[t] * (weight if t in expansions else 1.0) for t in found) / total
 
     best: Outline | None = None
-    candidates = list(dict.fromkeys(searcher.passage(row).doc_id for row in rows[:POOL_ROWS]))[:MAX_DOCS]
+    candidates = list(dict.fromkeys(p.doc_id for p in pool[:POOL_ROWS]))[:MAX_DOCS]
     titles = {doc_id: match(searcher.docs[doc_id].get("title", "")) for doc_id in candidates}
     if max(titles.values(), default=0.0) >= TITLE_NAMED:  # “2023年政府工作报告…” names the document
         candidates = [doc_id for doc_id in candidates if titles[doc_id] >= TITLE_NAMED]

@@ -101,7 +101,6 @@ def asked_fact(query: str, person_names: Callable[[str], Iterable[str]]) -> Fact
         return Fact("day", "具体时间", _DATE_EVIDENCE.search, m.group(0))
     m = _NAME_RE.search(q)
     if m and (m.group(0) != "叫什么名字" or _ROLE_RE.search(q, 0, m.start())):  # a person's name, not a school's
-
         duty = bool(_DUTY_RE.search(q, 0, m.start()))
 
         def named(sentence: str) -> bool:
