@@ -133,6 +133,7 @@ class ConversationStore:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(conv.to_dict(), f, ensure_ascii=False)
+            os.utime(tmp, (conv.updated, conv.updated))  # a sweep reads only the old ones
             os.replace(tmp, self._path(conv.id))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -206,7 +207,11 @@ class ConversationStore:
                 except OSError:
                     pass
                 continue
-            conv = self._read(path)
+            try:
+                recent = path.stat().st_mtime + self.days * 86400 >= self.clock()  # mtime: its update
+            except OSError:
+                continue
+            conv = None if recent else self._read(path)
             if conv is not None and self._expired(conv):
                 path.unlink(missing_ok=True)
                 removed += 1
