@@ -15,12 +15,11 @@ question's kind (``index.kinds``), tried in this order:
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from .answer_lists import LIST_BONUS, LIST_POOL, RELEVANCE_FLOOR, TARGET_CHARS, Listing
 from .answer_quote import Piece
-from .answer_text import ANNOUNCING_RE, DESCRIBING_RE, clause, full_sentences, is_heading, lists, shown_name
+from .answer_text import ANNOUNCING_RE, DESCRIBING_RE, PLAN_RE, clause, full_sentences, is_heading, lists, shown_name
 from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .ingest.chunking import sentence_spans
@@ -45,7 +44,6 @@ MAX_ROW_CHARS = 400  # where a table row shows its cell separator
 TITLE_SHARE = 0.5  # a fact question's words in the title, against the same in the sentence
 FACT_BONUS = 3.0  # a sentence stating the asked kind of fact, against one that does not
 PLAN_BONUS = 2.0  # a sentence saying what will be done, for a plan question
-_PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")
 RARE_MENTIONS = 2  # a name the question does not quote is rare when the passages use it this often
 _RARE_NAME_ENDS = (*NAME_SUFFIXES, "榜", "支部", "小组", "项目")  # ... and it ends as a name does
 
@@ -178,7 +176,7 @@ class _Builder(Listing):
                         overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS
                 if q.kind in LISTING and lists(sentence):
                     overlap *= LIST_BONUS
-                if q.kind == "plan" and _PLAN_RE.search(sentence):
+                if q.kind == "plan" and PLAN_RE.search(sentence):
                     overlap *= PLAN_BONUS
                 candidates.append((overlap / (hit.rank + 1) ** 0.5, hit.rank, s, e, hit, row))
         if not candidates:  # only headings: the first hit's text, as it is

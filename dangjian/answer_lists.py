@@ -17,13 +17,13 @@ import itertools
 import re
 
 from .answer_quote import Quoting, lines_after, section_at, sentence_end
-from .answer_text import ANNOUNCING_RE, core, full_sentences, is_heading, lists
+from .answer_text import ANNOUNCING_RE, PLAN_RE, core, full_sentences, is_heading, lists
 from .index.facts import labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
 from .ingest.methods import counted_words, promised_count
-from .ingest.patterns import CN_DIGITS
+from .ingest.patterns import CN_DIGITS, cn_to_int
 from .outline import MAX_PARTS, Outline, find_outline, lead_clause, topic_terms
 from .schema import Answer, Passage
 from .text import normalize
@@ -40,6 +40,7 @@ ANNOUNCED_CHARS = 900  # what a sentence announces in its paragraph is quoted up
 ITEM_CHARS = 120  # an announced item's first sentence longer than this is cut at a comma
 HOWTO_CHARS = 600  # a how-to's section (or the paragraph it opens) this short is quoted whole
 HOWTO_OWN = 0.5  # share of a how-to question's weight the sentence opening its paragraph carries
+UNSAID_OWN = 0.8  # ... and one ending its paragraph before numbered ones, without saying so, this share
 LISTED_OWN = 0.4  # a list sentence answering a list question carries this share of its weight...
 LISTED_COVERED = 0.8  # ... and with its title and section path, this share
 LISTED_MARGIN = 0.3  # ... and this much more than the heading of the section found for it
@@ -47,14 +48,24 @@ _ITEM_RE = re.compile(
     rf"^[ \t\u3000]*(?:——|[（(][{CN_DIGITS}]{{1,3}}[）)]|[0-9]{{1,2}}[.．、](?![0-9])|[{CN_DIGITS}]{{1,3}}是"
     rf"|第[{CN_DIGITS}]{{1,3}}[，,、]|[①-⑳])"
 )
+_NUMBER_RE = re.compile(
+    rf"^[ \t\u3000]*(?:[（(]([{CN_DIGITS}]{{1,3}})[）)]|([0-9]{{1,2}})[.．、](?![0-9])|([{CN_DIGITS}]{{1,3}})是)"
+)
 # words a question asking for a method's own content may use besides its name (and the
 # document it names: 二十大报告讲的“六个必须坚持”)
 _OF_A_METHOD = frozenset(
     "内容 工作法 方法 做法 机制 模式 具体 分别 指的 就是 什么样 报告 讲话 文件 党章 章程 决议".split()
 )
-_LIST_WORD_RE = re.compile(r"以下|如下|下列")
+# a sentence ending on what it announces (“下面简述几项重点。”), not one holding it (“誓词如下：我志愿…”)
+_LIST_WORD_RE = re.compile(r"(?:以下|如下|下列|下面)[^。！？：:]{0,12}[。！？：:]?\s*$")
 # a short sentence that announces the problems the rest of its paragraph lists
 _PROBLEMS_RE = re.compile(r"(?:面临|看到|认识到|诸多|不少|一些|主要).{0,12}(?:问题|困难|挑战|不足|短板|矛盾|风险)")
+
+
+def _item_number(line: str) -> int | None:
+    """The number of an item's marker: （三） → 3, 2. → 2, 四是 → 4."""
+    m = _NUMBER_RE.match(line)
+    return cn_to_int(next(g for g in m.groups() if g)) if m else None
 
 
 def _names_document(question: str, term: str) -> bool:
@@ -164,19 +175,22 @@ class Listing(Quoting):
                     announces = short and runs_on and ((s == 0 and base == 0) or text[:s].endswith("\n"))
                 elif q.kind == "problem":  # “当前发展面临诸多困难挑战。” and the problems after it
                     announces = colon or (short and runs_on and bool(_PROBLEMS_RE.search(sentence)))
-                else:
-                    announces = colon
+                else:  # a list: a sentence saying so, or one ending its paragraph before items
+                    announces = colon or not runs_on
                 if not announces:
                     continue
-                said = norm[s:e] if colon or q.kind == "howto" else norm[s:].split("\n", 1)[0]
+                said = norm[s:e] if colon or q.kind in ("howto", "list") else norm[s:].split("\n", 1)[0]
                 own = sum(w for t, w in terms.items() if t in said) / total
+                if q.kind == "list" and not colon and (own < UNSAID_OWN or not self._items_follow(p, base + e)):
+                    continue  # “…更有基于自己国情的中国特色。” then “——中国式现代化是…的现代化。” ×5
                 covered = sum(w for t, w in terms.items() if t in said or t in context) / total
                 if own < (HOWTO_OWN if q.kind == "howto" else ANNOUNCER_OWN) or covered < ANNOUNCER_COVERED:
                     continue
                 if q.kind == "howto" and self.section is not None and own < self.section.heading + LISTED_MARGIN:
                     continue  # the section found names it as well: its body says how
-                if best is None or own + covered > best[0]:
-                    best = (own + covered, p, base + s, base + e)
+                score = own + covered + colon  # a sentence saying it announces wins
+                if best is None or score > best[0]:
+                    best = (score, p, base + s, base + e)
         if best is None:
             return None
         _score, p, start, end = best
@@ -193,7 +207,7 @@ class Listing(Quoting):
             while stop > start and doc.text[stop - 1].isspace():
                 stop -= 1
             return self._answer([self._from_document(found, start, stop, found.section)])
-        following = list(itertools.islice(lines_after(doc.text, paragraph_end), MAX_PARTS + 1))
+        following = list(itertools.islice(lines_after(doc.text, paragraph_end), 3 * MAX_PARTS))
         if (
             following
             and not _ITEM_RE.match(doc.text[slice(*following[0])])
@@ -204,12 +218,16 @@ class Listing(Quoting):
                 return self._answer([self._from_document(found, start, stop, found.section)])
             return None
         items, rows = [], []
-        for line_start, line_end in following:
+        for n, (line_start, line_end) in enumerate(following):
             line = doc.text[line_start:line_end]
             if " | " in line and not items and len(rows) <= MAX_PARTS:  # a table: its rows
                 rows.append((line_start, line_end))
                 continue
-            if rows or len(items) >= MAX_PARTS or not _ITEM_RE.match(line):
+            if rows or len(items) >= MAX_PARTS:
+                break
+            if not _ITEM_RE.match(line):
+                if items and self._next_item(doc.text, items[-1][0], following[n + 1 : n + 3]):
+                    continue  # an item's paragraph broken across lines (“…积极推动加入\n全面与进步…”)
                 break
             at = line_start + len(doc.text[line_start:line_end]) - len(doc.text[line_start:line_end].lstrip())
             stop = next((i + 1 for i in range(at, line_end) if doc.text[i] in "。！？；;"), line_end)
@@ -230,15 +248,43 @@ class Listing(Quoting):
         said = doc.text[start:end].strip().rstrip("：:。")
         return self._answer(pieces, lead=f"《{doc.title}》“{said}”共{len(pieces)}项：", layout="list")
 
+    @staticmethod
+    def _next_item(text: str, item: int, lines: list[tuple[int, int]]) -> bool:
+        """Whether one of ``lines`` is the item numbered next after the one at offset ``item``."""
+        number = _item_number(text[item : item + 8])
+        return number is not None and any(_item_number(text[a:b]) == number + 1 for a, b in lines)
+
+    def _items_follow(self, p: Passage, end: int) -> bool:
+        """Whether offset ``end`` of ``p``'s document ends its paragraph and three numbered or
+        dashed paragraphs follow."""
+        doc, _ = self.searcher.document(p.doc_id)
+        paragraph_end = doc.text.find("\n", end)
+        paragraph_end = len(doc.text) if paragraph_end < 0 else paragraph_end
+        if doc.text[end:paragraph_end].strip():
+            return False
+        following = itertools.islice(lines_after(doc.text, paragraph_end), 3)
+        return sum(bool(_ITEM_RE.match(doc.text[a:b])) for a, b in following) == 3
+
     def _list_sentence(self, found: Outline | None) -> Answer | None:
-        """A list question one sentence answers better than the section ``found``: it lists
-        things and carries more of the question's words than the section's heading, with its
-        document's title (“2023年主要预期目标” → “今年发展主要预期目标是：…；…”)."""
-        if self.query.kind != "list":
+        """A list or plan question one sentence answers better than the section ``found``: it
+        lists things (or says what will be done) and carries more of the question's words
+        than the section's heading, with its document's title (“2023年主要预期目标” →
+        “今年发展主要预期目标是：…；…”; “十联机制下一步还准备怎么干” → “下一步，社区将继续深化
+        “十联”机制，…”, not the plan section of another document)."""
+        kind = self.query.kind
+        if kind not in ("list", "plan"):
             return None
-        # a method's name says which list, not what is listed (十联工作法取得了哪些成效)
-        terms = {t: w for t, w in topic_terms(self.weights).items() if not any(t in n for n in self.query.phrases)}
-        total = sum(topic_terms(self.weights).values())
+        topic = topic_terms(self.weights)
+        if kind == "list":  # a method's name says which list, not what is listed (十联工作法取得了哪些成效)
+            terms = {t: w for t, w in topic.items() if not any(t in n for n in self.query.phrases)}
+            total = sum(topic.values())
+        else:  # what a plan is about: the question's own words, not its plan words (下一步, 准备)
+            planned = "".join(m.group(0) for m in PLAN_RE.finditer(self.query.norm))
+            terms = {t: w for t, w in topic.items() if t in self.query.tokens and t not in planned}
+            total = sum(terms.values())
+            named = "" if found is None else normalize(found.doc.title + found.section.heading).lower()
+            if not total or all(t in named for t in terms):
+                return None  # nothing the plan section found does not name (2023年有什么工作打算)
         best = None
         for p in self._passages(LIST_POOL):
             if not self._of_the_year(p):
@@ -246,13 +292,14 @@ class Listing(Quoting):
             norm = normalize(p.text).lower()
             context = normalize(p.title + " " + " ".join(p.section_path)).lower()
             for s, e in full_sentences(p.text):
-                if not lists(p.text[s:e]):
+                if not (lists(p.text[s:e]) if kind == "list" else PLAN_RE.search(p.text[s:e])):
                     continue
                 own = sum(w for t, w in terms.items() if t in norm[s:e]) / total
                 covered = sum(w for t, w in terms.items() if t in norm[s:e] or t in context) / total
                 if found is not None and own < found.heading + LISTED_MARGIN:
                     continue
-                if own >= LISTED_OWN and covered >= LISTED_COVERED and (best is None or own + covered > best[0]):
+                least = LISTED_OWN if kind == "list" else LISTED_COVERED
+                if own >= least and covered >= LISTED_COVERED and (best is None or own + covered > best[0]):
                     best = (own + covered, p, s, e)
         if best is None:
             return None

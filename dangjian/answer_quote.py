@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .citations import format_citation, highlight_spans
+from .index.query import document_years
 from .outline import Outline
 from .schema import Answer, Citation, Hit, Passage, Query, SearchResult
 
@@ -60,8 +61,9 @@ class Quoting:
         return self._read_rows[row]
 
     def _of_the_year(self, p: Passage) -> bool:
-        """Whether a passage's document is of the year the question names, if it names one."""
-        years = self.query.years
+        """Whether a passage's document is of the year the question names, if it names one (the
+        year it gives a document, if any: “2024年政府工作报告里说2023年…” → 2024)."""
+        years = document_years(self.query.norm) or self.query.years
         return not years or any(str(y) in p.title for y in years) or self.searcher.docs[p.doc_id].get("year") in years
 
     def _from_hit(self, hit: Hit, s: int, e: int, score: float) -> Piece:

@@ -11,6 +11,7 @@ from .ingest.chunking import sentence_spans
 from .ingest.patterns import TERMINAL_RE
 from .text import normalize
 
+PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")  # a sentence saying what will be done
 ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
 # After a name, words that begin describing it (“…工作法，即…”, “…机制：一是…”); a sentence that
 # only names it (“荣获全省党建创新案例”) does not.

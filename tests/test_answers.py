@@ -156,6 +156,40 @@ def test_a_numbered_name_whose_items_are_paragraphs_opening_alike(reports):
         assert f"必须坚持{item}" in answer.answer
 
 
+def test_items_announced_without_a_colon_come_whole(reports):
+    """“下面简述几项重点。” announces eight numbered paragraphs, one of them broken across lines;
+    “…更有基于自己国情的中国特色。” the five “——中国式现代化是…的现代化。” after it."""
+    tasks = reports.ask("政府工作报告对今年工作提了哪几条重点？")
+    _verbatim(reports, tasks)
+    assert tasks.layout == "list" and len(tasks.citations) == 8
+    for task in ("着力扩大国内需求", "更大力度吸引和利用外资", "有效防范化解重大经济金融风险", "保障基本民生"):
+        assert task in tasks.answer
+    features = reports.ask("中国式现代化有哪些中国特色？")
+    _verbatim(reports, features)
+    assert features.layout == "list" and len(features.citations) == 5
+    for feature in (
+        "人口规模巨大",
+        "全体人民共同富裕",
+        "物质文明和精神文明相协调",
+        "人与自然和谐共生",
+        "走和平发展道路",
+    ):
+        assert f"中国式现代化是{feature}的现代化" in features.answer
+
+
+def test_a_plan_sentence_naming_the_mechanism_beats_another_documents_plan_section(kb):
+    answer = kb.ask("十联机制下一步还准备怎么干？")
+    _verbatim(kb, answer)
+    assert answer.answer.startswith("下一步，社区将继续深化“十联”机制")
+    assert "红黑榜" in answer.answer
+
+
+def test_every_one_asked_colloquially_finds_the_official_ying_jian_jin_jian(kb):
+    answer = kb.ask("小区业委会党支部是不是都要建？")
+    _verbatim(kb, answer)
+    assert "小区业委会党支部应建尽建" in answer.answer
+
+
 def test_the_rows_a_sentence_announces_are_read_with_their_header(kb):
     answer = kb.ask("今年十联有哪些重点项目？")
     _verbatim(kb, answer, shown=False)

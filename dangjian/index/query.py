@@ -20,6 +20,8 @@ MAX_TITLE_CHARS = 40
 _QUOTED_RE = quoted_re(2, 30, '“”「」『』""《》')
 LIST_RE = re.compile(rf"哪些|哪几|哪[{CN_COUNT}]+[个项条种类]|有什么")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
+_EVERY_RE = re.compile(r"都(?:要|得|需要|应该|应|必须)?([\u4e00-\u9fff])(?=[吗呢？?。，,！!]|$)")
+_DOCUMENT_YEAR_RE = re.compile(r"((?:19|20)\d{2})年的?(?:政府)?(?:工作)?(?:报告|总结)")
 _NUMBERED_RE = re.compile(rf"^([{CN_COUNT}]+)(?:个|联|项|条|种|大|化|心|共|好|步|必须|要|不)")
 _ENUMERATION_RE = re.compile(r"[^、，。；：“”\n]{1,12}(?:、[^、，。；：“”\n]{1,12}){2,}")
 _CONGRESS_TITLE_RE = re.compile(rf"[（(]\s*([{CN_DIGITS}]{{1,3}})大\s*[）)]|第([{CN_DIGITS}]{{1,3}})次全国代表大会")
@@ -50,6 +52,11 @@ def analyse(text: str, tokenizer: Tokenizer, boost_names: Iterable[str], *, expa
         terms=highlight_terms(lexical, phrases),
         kind=question_kind(norm),
     )
+
+
+def document_years(norm: str) -> set[int]:
+    """The years a (normalised) question gives a document: “2024年政府工作报告里说2023年…” → 2024."""
+    return {int(y) for y in _DOCUMENT_YEAR_RE.findall(norm)}
 
 
 def numbered_count(name: str) -> int | None:
@@ -127,5 +134,7 @@ def document_forms(phrase: str) -> tuple[str, ...]:
 
 
 def expansion_terms(norm: str) -> list[str]:
-    """Document wording for the colloquial phrases of a (normalised) question (``query_synonyms.txt``)."""
-    return [term for key, terms in _synonyms() if key in norm for term in terms]
+    """Document wording for the colloquial phrases of a (normalised) question (``query_synonyms.txt``),
+    and the official “应X尽X” for “都要X” (是不是都要建 → 应建尽建)."""
+    every = [f"应{m.group(1)}尽{m.group(1)}" for m in _EVERY_RE.finditer(norm)]
+    return [term for key, terms in _synonyms() if key in norm for term in terms] + every
