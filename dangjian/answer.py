@@ -19,7 +19,17 @@ from dataclasses import replace
 
 from .answer_lists import LIST_BONUS, LIST_POOL, RELEVANCE_FLOOR, TARGET_CHARS, Listing
 from .answer_quote import Piece
-from .answer_text import ANNOUNCING_RE, DESCRIBING_RE, PLAN_RE, clause, full_sentences, is_heading, lists, shown_name
+from .answer_text import (
+    ANNOUNCING_RE,
+    DESCRIBING_RE,
+    PLAN_RE,
+    clause,
+    folded,
+    full_sentences,
+    is_heading,
+    lists,
+    shown_name,
+)
 from .index.facts import asked_fact, labelled_tables
 from .index.kinds import LISTING
 from .ingest.chunking import sentence_spans
@@ -88,7 +98,7 @@ class _Builder(Listing):
             return None
         mentions, described = [], False
         for p in passages:
-            norm = normalize(p.text).lower()
+            norm = folded(p.text)
             for s, e in sentence_spans(p.text):
                 at = norm.find(name, s, e)
                 if at < 0:
@@ -118,7 +128,7 @@ class _Builder(Listing):
         if not terms:
             return ""
         word = max(terms, key=lambda t: (terms[t], len(t)))
-        texts = [normalize(p.text).lower() for p in passages]
+        texts = [folded(p.text) for p in passages]
         norm, at = self.query.norm, self.query.norm.find(word)
         if at < 0 or not any(word in t for t in texts):
             return ""
@@ -147,7 +157,7 @@ class _Builder(Listing):
                 for i, p in enumerate(x for x in extra if x.passage_id not in shown)
             ]
         for hit in hits:
-            norm = normalize(hit.text).lower()
+            norm = folded(hit.text)
             spans = full_sentences(hit.text)
             for s, e in spans:
                 sentence = hit.text[s:e]
@@ -170,7 +180,7 @@ class _Builder(Listing):
                 overlap = sum(w for t, w in terms.items() if t in read)
                 if fact is not None:
                     # the title says what a bare date line (“（2022年10月16日）”) is the date of
-                    titled = normalize(hit.title).lower()
+                    titled = folded(hit.title)
                     overlap += TITLE_SHARE * sum(w for t, w in terms.items() if t in titled and t not in read)
                     if overlap:  # (a person's name is looked for by a tagger: only where it may count)
                         overlap *= FACT_BONUS if fact.present(row or sentence) else 1 / FACT_BONUS

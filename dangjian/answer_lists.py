@@ -17,7 +17,7 @@ import itertools
 import re
 
 from .answer_quote import Quoting, lines_after, section_at, sentence_end
-from .answer_text import ANNOUNCING_RE, PLAN_RE, core, full_sentences, is_heading, lists
+from .answer_text import ANNOUNCING_RE, PLAN_RE, core, folded, full_sentences, is_heading, lists
 from .index.facts import labelled_tables
 from .index.kinds import LISTING
 from .index.query import longest_enumeration
@@ -101,7 +101,7 @@ class Listing(Quoting):
             return None
         name, count = max(counted, key=lambda c: len(c[0]))
         passages = self._passages(10)
-        titles = " ".join(normalize(p.title).lower() for p in passages)
+        titles = " ".join(folded(p.title) for p in passages)
         if any(
             t in q.tokens
             and t not in name
@@ -113,7 +113,7 @@ class Listing(Quoting):
             return None  # the question asks something else about it (成效, 重点项目, 下一步)
         short = name[: name.find("联") + 1] if "联" in name else name  # 物业管理十联工作法 → 物业管理十联
         for p in passages:
-            norm = normalize(p.text).lower()
+            norm = folded(p.text)
             for s, e in sentence_spans(p.text):
                 if (name in norm[s:e] or core(short) in norm[s:e]) and longest_enumeration(p.text[s:e]) >= count:
                     return self._answer([self._from_passage(p, s, e, 1.0)])
@@ -126,7 +126,7 @@ class Listing(Quoting):
         if len(lead) < 2:
             return None
         opening = re.compile(rf"(?m)^[ \t\u3000]*(?:——|[（(]?[{CN_DIGITS}0-9]{{1,2}}[）)、.．]?)?(?={re.escape(lead)})")
-        for doc_id in dict.fromkeys(p.doc_id for p in passages if lead in normalize(p.text).lower()):
+        for doc_id in dict.fromkeys(p.doc_id for p in passages if lead in folded(p.text)):
             doc, sections = self.searcher.document(doc_id)
             starts = [m.end() for m in opening.finditer(doc.text)]
             if len(starts) != count:
@@ -160,8 +160,8 @@ class Listing(Quoting):
                 doc, _ = self.searcher.document(p.doc_id)
                 base = doc.text.rfind("\n", 0, base) + 1
                 text = doc.text[base : p.end]
-            norm = normalize(text).lower()
-            context = normalize(p.title + " " + " ".join(p.section_path)).lower()
+            norm = folded(text)
+            context = folded(p.title + " " + " ".join(p.section_path))
             for s, e in full_sentences(text):
                 sentence = text[s:e].strip()
                 last_in_paragraph = not text[e:].split("\n", 1)[0].strip()
@@ -289,8 +289,8 @@ class Listing(Quoting):
         for p in self._passages(LIST_POOL):
             if not self._of_the_year(p):
                 continue
-            norm = normalize(p.text).lower()
-            context = normalize(p.title + " " + " ".join(p.section_path)).lower()
+            norm = folded(p.text)
+            context = folded(p.title + " " + " ".join(p.section_path))
             for s, e in full_sentences(p.text):
                 if not (lists(p.text[s:e]) if kind == "list" else PLAN_RE.search(p.text[s:e])):
                     continue
@@ -338,7 +338,7 @@ class Listing(Quoting):
         if sum(missing.values()) / total < UNSHOWN_SHARE:
             return None
         text = doc.text[section.heading_end : section.end]
-        norm = normalize(text).lower()
+        norm = folded(text)
         best, span = 0.0, None
         for s, e in full_sentences(text):
             if not lists(text[s:e]):
@@ -358,7 +358,7 @@ class Listing(Quoting):
         doc, section = found.doc, found.section
         base = section.heading_start if section.kind == "item" else section.heading_end  # 一是… runs on
         text = doc.text[base : section.end]
-        norm = normalize(text).lower()
+        norm = folded(text)
         terms = {t: w for t, w in self.weights.items() if len(t) > 1}
         scored = []
         for s, e in full_sentences(text):

@@ -5,6 +5,7 @@ and the clause around a name."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
@@ -20,9 +21,17 @@ DESCRIBING_RE = re.compile(
 )
 
 
-def full_sentences(text: str) -> list[tuple[int, int]]:
+CACHED_CHARS = 2000  # texts this short (passages) keep their sentences and folded form for the next question
+
+
+def full_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """Sentences ending at 。！？ or a line end: clauses joined by ；stay together (a list of
     targets or tasks is one such sentence)."""
+    return _full_sentences(text) if len(text) <= CACHED_CHARS else _full_sentences.__wrapped__(text)
+
+
+@lru_cache(maxsize=4096)
+def _full_sentences(text: str) -> tuple[tuple[int, int], ...]:
     spans, start = [], None
     pieces = sentence_spans(text)
     for i, (s, e) in enumerate(pieces):
@@ -32,7 +41,17 @@ def full_sentences(text: str) -> list[tuple[int, int]]:
         if not joined:
             spans.append((start, e))
             start = None
-    return spans
+    return tuple(spans)
+
+
+def folded(text: str) -> str:
+    """``text`` normalised and lower-cased, as a question is (the same length as ``text``)."""
+    return _folded(text) if len(text) <= CACHED_CHARS else normalize(text).lower()
+
+
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    return normalize(text).lower()
 
 
 def lists(sentence: str) -> bool:

@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .answer_text import full_sentences, lists
+from .answer_text import folded, full_sentences, lists
 from .ingest.patterns import CN_DIGITS
 from .schema import Document, Passage, Query, Section
 from .text import normalize
@@ -124,7 +124,7 @@ def find_outline(query: Query, searcher, pool: list[Passage], weights: dict[str,
     def match(text: str, *, own_words: bool = False) -> float:
         """The share of the question's term weight ``text`` carries (colloquial expansions half;
         none with ``own_words``)."""
-        norm = normalize(text).lower()
+        norm = folded(text)
         weight = 0.0 if own_words else 0.5
         found = [t for t in terms if t in norm]
         if all(t in years for t in found):

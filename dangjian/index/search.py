@@ -45,7 +45,7 @@ from .settings import SearchSettings
 
 FACT_DEPTH = 5  # passages searched for the fact a question asks for
 POOL = 30  # ranked passages kept for the answer builder (the section a list question asks for)
-DOCUMENTS_CACHED = 128  # whole documents kept read (the answer builder reads the pool's documents)
+DOCUMENTS_CACHED = 1024  # whole documents kept read (the answer builder reads the pool's documents)
 NAMES_CACHED = 8192  # sentences whose person names are kept
 # BM25's best passage is put first when it matches this share of the question's term weight and
 # scores this many times its second (measured: CMRC +36/-3 questions at hit@1, DRCD +81/-0).

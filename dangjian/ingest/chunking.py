@@ -14,6 +14,7 @@ Constitution with its translation) do not push its Chinese lists apart.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 
@@ -34,11 +35,19 @@ _PAIRS = dict(zip(_CLOSE, _OPEN))
 _TRAILING = set(_CLOSE) | {"…"}
 
 
+@functools.lru_cache(maxsize=8)
+def _marks(enders: frozenset[str]) -> re.Pattern[str]:
+    """The characters the scans below act on (others only move them along: found by the regex
+    engine, not one by one in Python)."""
+    return re.compile("[" + "".join(map(re.escape, sorted({*_OPEN, *_CLOSE, "\n", *enders}))) + "]")
+
+
 def _unmatched_openers(text: str, start: int, end: int) -> set[int]:
     """Positions of opening quotes/brackets that never close in their paragraph."""
     stack: list[int] = []
     unmatched: set[int] = set()
-    for i in range(start, end):
+    for m in _marks(frozenset()).finditer(text, start, end):
+        i = m.start()
         ch = text[i]
         if ch in _OPEN and not (ch == "“" and stack and text[stack[-1]] == "“"):
             stack.append(i)
@@ -57,8 +66,11 @@ def _cut_points(text: str, start: int, end: int, enders: frozenset[str]) -> list
     points: list[int] = []
     depth: list[str] = []
     ignore = _unmatched_openers(text, start, end)
-    i = start
-    while i < end:
+    resume = start  # the closing marks just after a cut belong to the sentence it ends
+    for m in _marks(enders).finditer(text, start, end):
+        i = m.start()
+        if i < resume:
+            continue
         ch = text[i]
         if ch in _OPEN and i not in ignore and not (ch == "“" and depth and depth[-1] == "“"):
             depth.append(ch)
@@ -73,9 +85,7 @@ def _cut_points(text: str, start: int, end: int, enders: frozenset[str]) -> list
                 j += 1
             if j < end:
                 points.append(j)
-            i = j
-            continue
-        i += 1
+            resume = j
     return points
 
 
