@@ -44,6 +44,9 @@ def _full_sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+_normal = lru_cache(maxsize=4096)(normalize)  # section headings, met by every sentence under them
+
+
 def folded(text: str) -> str:
     """``text`` normalised and lower-cased, as a question is (the same length as ``text``)."""
     return _folded(text) if len(text) <= CACHED_CHARS else normalize(text).lower()
@@ -63,7 +66,7 @@ def is_heading(sentence: str, path: list[str]) -> bool:
     """A heading line standing alone: one of the passage's section headings, or short and
     without a sentence's ending."""
     sentence = normalize(sentence.strip())
-    if any(sentence == normalize(h) for h in path):
+    if any(sentence == _normal(h) for h in path):
         return True
     return len(sentence) <= 40 and not TERMINAL_RE.search(sentence) and "，" not in sentence
 

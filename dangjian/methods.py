@@ -261,17 +261,27 @@ def find_card(cards: list[MethodCard], name: str) -> MethodCard | None:
 
 @lru_cache(maxsize=65536)
 def _normal(name: str) -> str:
-    """A card name normalised once (card names are looked up on every question)."""
+    """A card name normalised once."""
     return normalize(name)
+
+
+_FORMS: dict[int, tuple[list[MethodCard], list[tuple[str, MethodCard]]]] = {}
+
+
+def _forms(cards: list[MethodCard]) -> list[tuple[str, MethodCard]]:
+    """Every card's normalised names, longest first (a list of cards is looked up on every
+    question: the catalogue keeps one list per index version and scope)."""
+    kept = _FORMS.get(id(cards))
+    if kept is None or kept[0] is not cards:
+        if len(_FORMS) > 64:
+            _FORMS.clear()
+        forms = [(normalize(form), card) for card in cards for form in (card.name, *card.aliases)]
+        forms.sort(key=lambda pair: -len(pair[0]))  # stable: the first card of a length wins
+        kept = _FORMS[id(cards)] = (cards, [(f, card) for f, card in forms if len(f) > 1])
+    return kept[1]
 
 
 def named_in(cards: list[MethodCard], question: str) -> MethodCard | None:
     """The card whose name or alias the question uses (the longest such name wins)."""
     q = normalize(question)
-    best, length = None, 0
-    for card in cards:
-        for form in (card.name, *card.aliases):
-            f = _normal(form)
-            if len(f) > max(length, 1) and f in q:
-                best, length = card, len(f)
-    return best
+    return next((card for form, card in _forms(cards) if form in q), None)

@@ -53,6 +53,23 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
+@lru_cache(maxsize=1)
+def _sources() -> dict[str, str]:
+    """For a Chinese character, every character ``normalize`` turns into it (itself included)."""
+    sources: dict[str, str] = {}
+    for code, simple in _translate_table().items():
+        if "\u3400" <= simple <= "\u9fff":
+            sources[simple] = sources.get(simple, simple) + chr(code)
+    return sources
+
+
+def may_contain(raw: str, folded: str) -> bool:
+    """Whether ``normalize(raw).lower()`` may contain ``folded`` (normalised, lower case): false
+    only when ``raw`` holds no form of its first Chinese character (cheap: no normalising)."""
+    first = next((c for c in folded if "\u3400" <= c <= "\u9fff"), None)
+    return first is None or any(c in raw for c in _sources().get(first, first))
+
+
 _NOT_WORD_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]")
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dangjian.ingest import load_document
 from dangjian.ingest.names import find_names
-from dangjian.text import Tokenizer, dictionary_hash, domain_words, normalize, searchable_text
+from dangjian.text import Tokenizer, dictionary_hash, domain_words, may_contain, normalize, searchable_text
 
 from .conftest import SEED
 
@@ -125,3 +125,10 @@ def test_searchable_text_leaves_out_the_english_lines_of_chinese_text():
     assert searchable_text(kept) == kept
     english = "Party members shall enjoy\nthe right to vote"  # no Chinese at all: kept whole
     assert searchable_text(english) == english
+
+
+def test_may_contain_is_false_only_when_no_form_of_the_first_chinese_character_is_there():
+    for raw, folded in [("黨的建設", "党的建设"), ("ＡＢＣ党员", "abc党员"), ("abc", "ab"), ("业主委员会", "委员")]:
+        assert folded in normalize(raw).lower() and may_contain(raw, folded)
+    assert not may_contain("居民议事厅", "党的")
+    assert may_contain("居民党", "党的")  # a maybe: the full check follows

@@ -22,7 +22,7 @@ from ..errors import DangjianError
 from ..ingest.names import is_method_like
 from ..ingest.roles import has_role
 from ..schema import Document, Filters, Hit, Passage, Query, SearchResult, Section
-from ..text import Tokenizer, domain_words, normalize
+from ..text import Tokenizer, domain_words, may_contain, normalize
 from .calibration import AGREEMENT_DEPTH, AGREEMENT_MATCH, LEXICAL_GUARD, calibrate_abstention, evidence
 from .dense import MANY_FROM
 from .embedders import Embedder, QueryBatcher, check_embedder
@@ -222,10 +222,14 @@ class Searcher:
         question names (``_of_the_years``); a complete enumeration of a numbered method (“十联”
         listing ten items)."""
         p = self.retrieval.passage(row)
-        text = normalize(p.text).lower()
+        text = None  # normalised only when a phrase may be in it
         earned = 0.0
         for phrase in phrases:
-            if phrase in text or any(form in text for form in document_forms(phrase)):
+            forms = (phrase, *document_forms(phrase))
+            if not any(may_contain(p.text, form) for form in forms):
+                continue
+            text = normalize(p.text).lower() if text is None else text
+            if any(form in text for form in forms):
                 earned += 1
                 count = numbered_count(phrase)
                 if count and longest_enumeration(p.text) >= count:
