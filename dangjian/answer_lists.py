@@ -282,7 +282,7 @@ class Listing(Quoting):
             planned = "".join(m.group(0) for m in PLAN_RE.finditer(self.query.norm))
             terms = {t: w for t, w in topic.items() if t in self.query.tokens and t not in planned}
             total = sum(terms.values())
-            named = "" if found is None else normalize(found.doc.title + found.section.heading).lower()
+            named = "" if found is None else folded(found.doc.title + found.section.heading)
             if not total or all(t in named for t in terms):
                 return None  # nothing the plan section found does not name (2023年有什么工作打算)
         best = None
