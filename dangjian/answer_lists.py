@@ -246,6 +246,8 @@ class Listing(Quoting):
         else:
             return None
         said = doc.text[start:end].strip().rstrip("：:。")
+        if len(said) > ANNOUNCER_CHARS:  # its last clause says what follows (“……下面简述几项重点”)
+            said = "……" + re.split(r"[，,；;]", said)[-1]
         return self._answer(pieces, lead=f"《{doc.title}》“{said}”共{len(pieces)}项：", layout="list")
 
     @staticmethod

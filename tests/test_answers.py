@@ -162,6 +162,7 @@ def test_items_announced_without_a_colon_come_whole(reports):
     tasks = reports.ask("政府工作报告对今年工作提了哪几条重点？")
     _verbatim(reports, tasks)
     assert tasks.layout == "list" and len(tasks.citations) == 8
+    assert tasks.answer.startswith("《政府工作报告》“……下面简述几项重点”共8项：")  # a long announcement's last clause
     for task in ("着力扩大国内需求", "更大力度吸引和利用外资", "有效防范化解重大经济金融风险", "保障基本民生"):
         assert task in tasks.answer
     features = reports.ask("中国式现代化有哪些中国特色？")

@@ -33,7 +33,6 @@ from .query import (
     analyse,
     doc_aliases,
     document_forms,
-    document_years,
     longest_enumeration,
     mentioned_aliases,
     mentions_title,
@@ -215,12 +214,9 @@ class Searcher:
         order = {part: i for i, part in enumerate(sorted(totals, key=lambda part: (-totals[part], part)))}
         return {row: order[part] for row, part in part_of.items()}
 
-    def _boost(
-        self, row: int, phrases: list[str], years: set[int], named: frozenset[int] | set[int] = frozenset()
-    ) -> float:
-        """How many boosts a passage earns: each phrase it contains; speaking of a year the
-        question names (``_of_the_years``); a complete enumeration of a numbered method (“十联”
-        listing ten items)."""
+    def _boost(self, row: int, phrases: list[str], years: set[int]) -> float:
+        """How many boosts a passage earns: each phrase it contains; the year the question names;
+        a complete enumeration of a numbered method (“十联” listing ten items)."""
         p = self.retrieval.passage(row)
         text = None  # normalised only when a phrase may be in it
         earned = 0.0
@@ -234,18 +230,9 @@ class Searcher:
                 count = numbered_count(phrase)
                 if count and longest_enumeration(p.text) >= count:
                     earned += 1
-        if years and self._of_the_years(p, years, named):
+        if years and (self.docs[p.doc_id].get("year") in years or any(str(y) in p.title for y in years)):
             earned += 1
         return earned
-
-    def _of_the_years(self, p: Passage, years: set[int], named: set[int]) -> bool:
-        """Whether a passage speaks of one of the question's ``years``: its section's year (a 2025
-        report's review of 2024) or, for a section without one or a year the question gives the
-        document (``named``), its document's year or title."""
-        if not named and p.role_year is not None:
-            return p.role_year in years
-        years = named or years
-        return self.docs[p.doc_id].get("year") in years or any(str(y) in p.title for y in years)
 
     def _candidates(self, query: Query, allowed: np.ndarray | None) -> _Candidates:
         s = self.settings
@@ -266,9 +253,8 @@ class Searcher:
             for row, part_rank in self._part_ranks(fused).items():
                 fused[row] += s.part_weight / (s.rrf_k + part_rank + 1)
         if (query.phrases or query.years) and s.boost_weight:
-            named = document_years(query.norm)
             for row in fused:
-                fused[row] += s.boost_weight * self._boost(row, query.phrases, query.years, named) / (s.rrf_k + 1)
+                fused[row] += s.boost_weight * self._boost(row, query.phrases, query.years) / (s.rrf_k + 1)
         return fused
 
     def _rank(self, query: Query, found: _Candidates, fused: dict[int, float]) -> list[int]:

@@ -73,30 +73,3 @@ def test_candidates_of_one_section_vote_together(tmp_path):
     lift, decoy = rows["推进老旧小区加装电梯。"], rows[DECOY]
     ranks = searcher._part_ranks({meeting: 0.02, visits: 0.015, lift: 0.03, decoy: 0.025})
     assert ranks == {meeting: 0, visits: 0, lift: 1, decoy: 2}
-
-
-def test_the_year_boost_goes_to_the_sections_speaking_of_the_year(tmp_path):
-    """“2024年…” boosts a 2025 report's review of 2024 and the 2024 report's plan for 2024, not
-    the 2024 report's review of 2023; a year the question gives a document (“2024年政府工作报告”)
-    boosts that document's passages."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for year in (2024, 2025):
-        (folder / f"{year}年政府工作报告.txt").write_text(
-            f"{year}年政府工作报告\n一、{year - 1}年工作回顾\n过去一年，国内生产总值稳步增长，民生保障扎实稳固。\n"
-            f"二、{year}年政府工作任务\n今年国内生产总值预期增长5%左右，继续加强民生保障。\n",
-            encoding="utf-8",
-        )
-    kb = KnowledgeBase(tmp_path / "idx", embedder=DecoyEmbedder())
-    kb.ingest([folder])
-    searcher = kb.searcher()
-    rows = {}
-    for row in range(searcher.retrieval.n):
-        p = searcher.retrieval.passage(row)
-        if p.section_path:
-            rows[(p.title[:4], p.section_path[0][:2])] = row
-    review_2024, plan_2024 = rows[("2025", "一、")], rows[("2024", "二、")]
-    review_2023, plan_2025 = rows[("2024", "一、")], rows[("2025", "二、")]
-    assert [searcher._boost(r, [], {2024}) for r in (review_2024, plan_2024, review_2023, plan_2025)] == [1, 1, 0, 0]
-    named = {2024}  # “2024年政府工作报告里说…”
-    assert [searcher._boost(r, [], {2024}, named) for r in (review_2024, plan_2024, review_2023)] == [0, 1, 1]
