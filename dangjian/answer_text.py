@@ -10,7 +10,7 @@ from functools import lru_cache
 from .index.query import longest_enumeration
 from .ingest.chunking import sentence_spans
 from .ingest.patterns import TERMINAL_RE
-from .text import normalize
+from .text import normalize, normalize_name
 
 PLAN_RE = re.compile(r"下一步|今后|明年|将|计划|拟|准备|打算|谋划")  # a sentence saying what will be done
 ANNOUNCING_RE = re.compile(r"(?:如下|以下|汇报如下|报告如下|情况如下)\s*[：:]?\s*$|[：:]\s*$")
@@ -44,9 +44,6 @@ def _full_sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-_normal = lru_cache(maxsize=4096)(normalize)  # section headings, met by every sentence under them
-
-
 def folded(text: str) -> str:
     """``text`` normalised and lower-cased, as a question is (the same length as ``text``)."""
     return _folded(text) if len(text) <= CACHED_CHARS else normalize(text).lower()
@@ -66,7 +63,7 @@ def is_heading(sentence: str, path: list[str]) -> bool:
     """A heading line standing alone: one of the passage's section headings, or short and
     without a sentence's ending."""
     sentence = normalize(sentence.strip())
-    if any(sentence == _normal(h) for h in path):
+    if any(sentence == normalize_name(h) for h in path):  # headings: met by every sentence under them
         return True
     return len(sentence) <= 40 and not TERMINAL_RE.search(sentence) and "，" not in sentence
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from .ingest.methods import _RESULT_RE, aliases
 from .ingest.patterns import GENERIC_INSTITUTIONS, GENERIC_PLATFORMS
-from .text import normalize
+from .text import normalize, normalize_name
 
 GENERIC_GROUPS = {**{n: "通用制度" for n in GENERIC_INSTITUTIONS}, **{n: "通用平台" for n in GENERIC_PLATFORMS}}
 
@@ -254,15 +253,9 @@ def find_card(cards: list[MethodCard], name: str) -> MethodCard | None:
     """The card called ``name`` or one of its aliases (quotes and spacing ignored)."""
     wanted = normalize(name.strip().strip("“”\"'"))
     for card in cards:
-        if wanted in (_normal(n) for n in (card.name, *card.aliases)):
+        if wanted in (normalize_name(n) for n in (card.name, *card.aliases)):
             return card
     return None
-
-
-@lru_cache(maxsize=65536)
-def _normal(name: str) -> str:
-    """A card name normalised once."""
-    return normalize(name)
 
 
 _FORMS: dict[int, tuple[list[MethodCard], list[tuple[str, MethodCard]]]] = {}

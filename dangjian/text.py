@@ -53,6 +53,13 @@ def normalize(text: str) -> str:
     return text.translate(_translate_table())
 
 
+@lru_cache(maxsize=65536)
+def normalize_name(name: str) -> str:
+    """``normalize`` of a short string met again and again (a method card's name, a section
+    heading), done once."""
+    return normalize(name)
+
+
 @lru_cache(maxsize=1)
 def _sources() -> dict[str, str]:
     """For a Chinese character, every character ``normalize`` turns into it (itself included)."""
